@@ -76,8 +76,8 @@ def balance(outcome: BalanceReported) -> Speech:
         said += Speech.of("has a balance owed of ", acct.owed)
         credit = outcome.credit_available
         if credit is not None:
-            said = Speech(said.parts + (", and ", credit, " of credit available"))
-        return Speech(said.parts + (".",))
+            said = said.then(", and ", credit, " of credit available")
+        return said.then(".")
     said = Speech.of("Your") + account(acct)
     return said + Speech.of("has ", acct.available, " available.")
 
@@ -127,7 +127,7 @@ def confirm_transfer(transfer: ValidTransfer) -> Speech:
     said = Speech.of("You'd like to move ", transfer.amount, " from your")
     said += account(transfer.source)
     said += Speech.of("to your") + account(transfer.target)
-    return Speech(said.parts + (". Shall I go ahead?",))
+    return said.then(". Shall I go ahead?")
 
 
 def transfer_completed(outcome: TransferCompleted) -> Speech:
@@ -135,8 +135,7 @@ def transfer_completed(outcome: TransferCompleted) -> Speech:
     said = Speech.of("Done. ", moved.amount, " has moved from your")
     said += account(moved.source)
     said += Speech.of("to your") + account(moved.target)
-    said = Speech(said.parts + (". Your reference is ", Spelled(outcome.transfer_id)))
-    return Speech(said.parts + (".",))
+    return said.then(". Your reference is ", Spelled(outcome.transfer_id), ".")
 
 
 def card_issue(issue: CardIssue) -> Speech:

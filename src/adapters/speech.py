@@ -43,7 +43,12 @@ class Speech:
         return cls(tuple(parts))
 
     def __add__(self, other: Speech) -> Speech:
-        return Speech(self.parts + (" ",) + other.parts)
+        """The two joined by a space."""
+        return Speech((*self.parts, " ", *other.parts))
+
+    def then(self, *parts: Part) -> Speech:
+        """These parts appended with no space between."""
+        return Speech((*self.parts, *parts))
 
 
 def money_text(money: Money) -> str:
