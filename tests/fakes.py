@@ -104,6 +104,10 @@ class FakeAccountGateway:
             return replay
         known = self._customer(customer_id)
         current = {a.account_id: a for a in known.accounts}
+        if source.account_id == target.account_id:
+            raise Declined(TransferProblem.SAME_ACCOUNT)
+        if current[source.account_id].account_type is AccountType.CREDIT:
+            raise Declined(TransferProblem.CREDIT_AS_SOURCE)
         if amount > current[source.account_id].available:
             raise Declined(TransferProblem.INSUFFICIENT_FUNDS)
         self._adjust(known, source.account_id, Money.zero(amount.currency) - amount)

@@ -9,7 +9,7 @@ from attrs import field, frozen
 
 from banking_domain.money import Money
 
-_LAST_FOUR = re.compile(r"\d{4}")
+_LAST_FOUR = re.compile(r"[0-9]{4}")
 
 
 class AccountType(enum.Enum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
@@ -49,12 +50,7 @@ class Money:
         """Build money from its text form, e.g. ``"2450.13"``; floats are refused."""
         if not isinstance(text, str):
             raise InvalidMoney("amount must be given as text")
-        cleaned = text.strip().replace(",", "").removeprefix("$").strip()
-        try:
-            amount = Decimal(cleaned)
-        except InvalidOperation as error:
-            raise InvalidMoney("not a number") from error
-        return cls(amount, currency)
+        return cls(read_amount(text), currency)
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -94,6 +90,28 @@ class Money:
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
             raise InvalidMoney(f"cannot mix {self.currency} and {other.currency}")
+
+
+# Commas only as thousands separators: "1,00" must not become 100.
+_AMOUNT = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.[0-9]*)?")
+
+
+def read_amount(text: str) -> Decimal:
+    """The number in a caller's amount such as ``"$1,200.50"``, exactly.
+
+    Words like ``NaN`` and ``Infinity`` come back as such (and `Money` refuses
+    them); anything else that is not a plain number raises `InvalidMoney`.
+    """
+    cleaned = text.strip().removeprefix("$").strip()
+    if _AMOUNT.fullmatch(cleaned) is None or not any(c.isdigit() for c in cleaned):
+        try:
+            special = Decimal(cleaned)
+        except InvalidOperation:
+            special = None
+        if special is None or special.is_finite():
+            raise InvalidMoney("not a number")
+        return special
+    return Decimal(cleaned.replace(",", ""))
 
 
 def decimal_places(amount: Decimal) -> int:

@@ -12,20 +12,21 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from attrs import frozen
 
-from banking_domain.errors import Declined
+from banking_domain.errors import Declined, InvalidMoney
 from banking_domain.identity import CallerTokens, Credentials, IssuedToken
-from banking_domain.model import Account, AccountType, Card, CardStatus, Customer
-from banking_domain.money import MINOR_UNITS, Money, decimal_places
+from banking_domain.model import Account, AccountType, Card, Customer
+from banking_domain.money import MINOR_UNITS, Money, decimal_places, read_amount
 from banking_domain.ports import AccountGateway, AuditLog
 
 DEFAULT_TRANSFER_LIMIT = Decimal("10000.00")
 
-_PIN = re.compile(r"\d{4,8}")
-_PHONE = re.compile(r"\+[1-9]\d{6,14}")
+_PIN = re.compile(r"[0-9]{4,8}")
+_PHONE = re.compile(r"\+[1-9][0-9]{6,14}")
+_LAST_FOUR = re.compile(r"[0-9]{4}")
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 
 
@@ -113,6 +114,13 @@ class CheckBalance:
     async def __call__(
         self, credentials: Credentials, account_type: str | None
     ) -> BalanceReported | BalanceNotReported:
+        outcome = await self._look_up(credentials, account_type)
+        self._audit.record(outcome)
+        return outcome
+
+    async def _look_up(
+        self, credentials: Credentials, account_type: str | None
+    ) -> BalanceReported | BalanceNotReported:
         customer_id = await self._tokens.authenticate(credentials)
         wanted = AccountType.parse(account_type)
         if wanted is None:
@@ -172,12 +180,17 @@ class ValidTransfer:
 
 
 def check_transfer(
-    request: TransferRequest, accounts: Sequence[Account], limit: Decimal
+    request: TransferRequest,
+    accounts: Sequence[Account],
+    limit: Decimal,
+    *,
+    check_funds: bool = True,
 ) -> TransferIssue | ValidTransfer | None:
     """The first rule the request breaks, else the transfer when it is complete.
 
     Parts not given yet are skipped, so the dialog can check each answer as it
-    comes; None means nothing is wrong but something is still missing.
+    comes; None means nothing is wrong but something is still missing. Without
+    `check_funds` the available balance is left to the bank.
     """
     source = _transfer_account(request.source, accounts, TransferField.SOURCE)
     if isinstance(source, TransferIssue):
@@ -189,7 +202,8 @@ def check_transfer(
         return target
     if source is not None and target is not None and source == target:
         return TransferIssue(TransferField.TARGET, TransferProblem.SAME_ACCOUNT)
-    amount = _transfer_amount(request.amount, source, accounts, limit)
+    funded_by = source if check_funds else None
+    amount = _transfer_amount(request.amount, source, funded_by, accounts, limit)
     if isinstance(amount, TransferIssue):
         return amount
     if source is None or target is None or amount is None:
@@ -237,8 +251,12 @@ class TransferFunds:
         _require_key(idempotency_key)
         customer_id = await self._tokens.authenticate(credentials)
 
+        # The balance is checked by the bank as it writes, not here: a replayed
+        # request must get its first answer even when that transfer used the
+        # funds up. Every other rule is checked again (an earlier turn proves
+        # nothing).
         accounts = await self._accounts.list_accounts(customer_id)
-        checked = check_transfer(request, accounts, self._limit)
+        checked = check_transfer(request, accounts, self._limit, check_funds=False)
         if checked is None:
             checked = _first_missing(request)
         if isinstance(checked, TransferIssue):
@@ -283,6 +301,7 @@ def _transfer_account(
 def _transfer_amount(
     words: str | None,
     source: Account | None,
+    funded_by: Account | None,
     accounts: Sequence[Account],
     limit: Decimal,
 ) -> Money | TransferIssue | None:
@@ -295,8 +314,8 @@ def _transfer_amount(
         return TransferIssue(TransferField.AMOUNT, problem, cap)
 
     try:
-        value = Decimal(words.strip().replace(",", "").removeprefix("$"))
-    except InvalidOperation:
+        value = read_amount(words)
+    except InvalidMoney:
         return issue(TransferProblem.NOT_A_NUMBER)
     if not value.is_finite():
         return issue(TransferProblem.NOT_A_NUMBER)
@@ -307,7 +326,7 @@ def _transfer_amount(
     amount = Money(value, currency)
     if amount > cap:
         return issue(TransferProblem.OVER_LIMIT)
-    if source is not None and amount > source.available:
+    if funded_by is not None and amount > funded_by.available:
         return issue(TransferProblem.INSUFFICIENT_FUNDS)
     return amount
 
@@ -374,7 +393,7 @@ def choose_card(last_four: str | None, cards: Sequence[Card]) -> Card | CardIssu
             return cards[0]
         return CardIssue(CardProblem.WHICH_CARD, choices)
     digits = "".join(last_four.split())
-    if not (len(digits) == 4 and digits.isdigit()):
+    if not _is(_LAST_FOUR, digits):
         return CardIssue(CardProblem.NOT_FOUR_DIGITS, choices)
     matches = [card for card in cards if card.last_four == digits]
     if not matches:
@@ -411,9 +430,13 @@ class ReportLostCard:
             receipt = await self._accounts.block_card(
                 customer_id, card, idempotency_key
             )
-            already = receipt.already_blocked or card.status is CardStatus.BLOCKED
+            # The bank's word, not the card's status now: on a replay the card
+            # is blocked by the first request, and the caller must hear its answer.
             outcome = CardBlocked(
-                card, receipt.case_reference, already, receipt.replacement_ordered
+                card,
+                receipt.case_reference,
+                receipt.already_blocked,
+                receipt.replacement_ordered,
             )
 
         self._audit.record(outcome)

@@ -1,0 +1,180 @@
+"""The Lex V2 code hook reply: small value classes, builders and one converter.
+
+The builders refuse, at build time, a reply Lex would answer with "Invalid
+Lambda Response": a Close without an allowed state, an ElicitSlot without its
+slot, a ConfirmIntent or ElicitIntent without a message, a message outside 1 to
+1024 characters. `to_wire` turns a reply into the camelCase JSON Lex reads,
+leaving out what is None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import attrs
+import cattrs
+from attrs import field, frozen
+from cattrs.gen import make_dict_unstructure_fn, override
+
+from adapters.speech import Speech, to_plain_text, to_ssml
+
+CLOSE_STATES: Final = frozenset({"Fulfilled", "Failed", "InProgress"})
+MAX_MESSAGE_LENGTH: Final = 1024
+MAX_MESSAGES: Final = 10
+
+
+def _dict(value: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(value)
+
+
+@frozen
+class Slot:
+    """A filled slot as the reply carries it back."""
+
+    interpreted_value: str
+
+
+@frozen
+class Intent:
+    name: str
+    slots: dict[str, Slot | None] = field(factory=dict, converter=_dict)
+    state: str | None = None
+    confirmation_state: str | None = None
+
+
+@frozen
+class DialogAction:
+    type: str
+    slot_to_elicit: str | None = None
+
+
+@frozen
+class Message:
+    content: str
+    # No default: a default would be left out of the wire form.
+    content_type: str
+
+    @classmethod
+    def speak(cls, speech: Speech, voice: bool) -> Message:
+        """SSML for a voice channel, plain text for a text channel."""
+        if voice:
+            return cls(to_ssml(speech), "SSML")
+        return cls(to_plain_text(speech), "PlainText")
+
+
+@frozen
+class SessionState:
+    dialog_action: DialogAction
+    session_attributes: dict[str, str] = field(factory=dict, converter=_dict)
+    intent: Intent | None = None
+
+
+@frozen
+class LexReply:
+    session_state: SessionState
+    messages: tuple[Message, ...] = ()
+
+
+class InvalidReply(ValueError):
+    """A reply that breaks Lex's rules; always a bug in the code building it."""
+
+
+def close(
+    intent: Intent, state: str, attributes: Mapping[str, str], message: Message
+) -> LexReply:
+    if state not in CLOSE_STATES:
+        raise InvalidReply(f"Close cannot carry intent state {state!r}")
+    closed = attrs.evolve(intent, state=state)
+    return _reply("Close", closed, attributes, (message,))
+
+
+def elicit_slot(
+    intent: Intent, slot: str, attributes: Mapping[str, str], message: Message
+) -> LexReply:
+    """Asks for `slot` again; its old value is cleared so Lex asks afresh.
+
+    A yes given to the old value does not hold for the new one, so the
+    confirmation starts over too.
+    """
+    if not slot:
+        raise InvalidReply("ElicitSlot needs a slot name")
+    slots = {**intent.slots, slot: None}
+    asking = Intent(intent.name, slots, "InProgress", "None")
+    action = DialogAction("ElicitSlot", slot)
+    return _reply(action, asking, attributes, (message,))
+
+
+def confirm_intent(
+    intent: Intent, attributes: Mapping[str, str], message: Message
+) -> LexReply:
+    asking = attrs.evolve(intent, state="InProgress", confirmation_state="None")
+    return _reply("ConfirmIntent", asking, attributes, (message,))
+
+
+def delegate(intent: Intent, attributes: Mapping[str, str]) -> LexReply:
+    return _reply("Delegate", intent, attributes, ())
+
+
+def elicit_intent(attributes: Mapping[str, str], message: Message) -> LexReply:
+    return _reply("ElicitIntent", None, attributes, (message,))
+
+
+def _reply(
+    action: str | DialogAction,
+    intent: Intent | None,
+    attributes: Mapping[str, str],
+    messages: tuple[Message, ...],
+) -> LexReply:
+    if isinstance(action, str):
+        action = DialogAction(action)
+    if intent is not None and not intent.name:
+        raise InvalidReply("an intent needs a name")
+    if not all(isinstance(value, str) for value in attributes.values()):
+        raise InvalidReply("session attribute values must be strings")
+    if len(messages) > MAX_MESSAGES:
+        raise InvalidReply("at most 10 messages")
+    for message in messages:
+        if not 1 <= len(message.content) <= MAX_MESSAGE_LENGTH:
+            raise InvalidReply("a message must hold 1 to 1024 characters")
+    state = SessionState(action, attributes, intent)
+    return LexReply(state, messages)
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter()
+    # First, so the hooks generated below for slot maps find it.
+    converter.register_unstructure_hook(Slot, _slot_to_wire)
+    renames: dict[type, dict[str, Any]] = {
+        Intent: {"confirmation_state": override(rename="confirmationState")},
+        DialogAction: {"slot_to_elicit": override(rename="slotToElicit")},
+        Message: {"content_type": override(rename="contentType")},
+        SessionState: {
+            "dialog_action": override(rename="dialogAction"),
+            # An absent map would keep the stored attributes: always send ours.
+            "session_attributes": override(
+                rename="sessionAttributes", omit_if_default=False
+            ),
+        },
+        LexReply: {"session_state": override(rename="sessionState")},
+    }
+    for cls, overrides in renames.items():
+        hook: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(
+            cls, converter, _cattrs_omit_if_default=True, **overrides
+        )
+        converter.register_unstructure_hook(cls, hook)
+    return converter
+
+
+def _slot_to_wire(slot: Slot) -> dict[str, Any]:
+    # Lex reads a slot as a full Slot object; ours are always single values.
+    return {"shape": "Scalar", "value": {"interpretedValue": slot.interpreted_value}}
+
+
+_CONVERTER: Final = _make_converter()
+
+
+def to_wire(reply: LexReply) -> dict[str, Any]:
+    """The JSON-ready dict Lex expects, without the fields that are None."""
+    wire: dict[str, Any] = _CONVERTER.unstructure(reply)
+    return wire
