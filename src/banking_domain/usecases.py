@@ -30,6 +30,17 @@ _LAST_FOUR = re.compile(r"[0-9]{4}")
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 
 
+class _UseCase:
+    """What every use-case works with: the bank, the caller's tokens, the audit."""
+
+    def __init__(
+        self, accounts: AccountGateway, tokens: CallerTokens, audit: AuditLog
+    ) -> None:
+        self._accounts = accounts
+        self._tokens = tokens
+        self._audit = audit
+
+
 # ---------------------------------------------------------------- VerifyCaller
 
 
@@ -50,15 +61,8 @@ class CallerRefused:
     phone_last_four: str
 
 
-class VerifyCaller:
+class VerifyCaller(_UseCase):
     """Checks a caller's phone number and PIN with the bank; issues a token."""
-
-    def __init__(
-        self, accounts: AccountGateway, tokens: CallerTokens, audit: AuditLog
-    ) -> None:
-        self._accounts = accounts
-        self._tokens = tokens
-        self._audit = audit
 
     async def __call__(self, phone: str, pin: str) -> CallerVerified | CallerRefused:
         outcome = await self._verify(phone, pin)
@@ -101,15 +105,8 @@ class BalanceNotReported:
     problem: BalanceProblem
 
 
-class CheckBalance:
+class CheckBalance(_UseCase):
     """The available balance of one of the caller's accounts, by type."""
-
-    def __init__(
-        self, accounts: AccountGateway, tokens: CallerTokens, audit: AuditLog
-    ) -> None:
-        self._accounts = accounts
-        self._tokens = tokens
-        self._audit = audit
 
     async def __call__(
         self, credentials: Credentials, account_type: str | None
@@ -222,7 +219,7 @@ class TransferRejected:
     issue: TransferIssue
 
 
-class TransferFunds:
+class TransferFunds(_UseCase):
     """Moves money between two of the caller's own accounts, once per key."""
 
     def __init__(
@@ -232,9 +229,7 @@ class TransferFunds:
         audit: AuditLog,
         limit: Decimal = DEFAULT_TRANSFER_LIMIT,
     ) -> None:
-        self._accounts = accounts
-        self._tokens = tokens
-        self._audit = audit
+        super().__init__(accounts, tokens, audit)
         self._limit = limit
 
     async def check(
@@ -401,15 +396,8 @@ def choose_card(last_four: str | None, cards: Sequence[Card]) -> Card | CardIssu
     return matches[0]
 
 
-class ReportLostCard:
+class ReportLostCard(_UseCase):
     """Blocks a lost card and orders its replacement; blocking twice is fine."""
-
-    def __init__(
-        self, accounts: AccountGateway, tokens: CallerTokens, audit: AuditLog
-    ) -> None:
-        self._accounts = accounts
-        self._tokens = tokens
-        self._audit = audit
 
     async def check(
         self, credentials: Credentials, last_four: str | None

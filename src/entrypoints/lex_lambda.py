@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.lex import LexDialog, LexTurn, failure_reply, parse_turn
+from adapters.lex import LexDialog, failure_reply, parse_turn
 from adapters.logging import log_context
 from entrypoints.bootstrap import Service, current_service
 from entrypoints.turn import request_id, serve_turn, turn_budget
@@ -35,13 +35,9 @@ class LexEntrypoint:
                 self._service.runner,
                 budget,
                 lambda: self._dialog.respond(turn),
-                lambda error: _failure(turn, error),
+                lambda error: failure_reply(turn, error),
                 _outcome,
             )
-
-
-def _failure(turn: LexTurn, error: BaseException) -> dict[str, Any]:
-    return failure_reply(turn, error)
 
 
 def _outcome(reply: dict[str, Any]) -> str:
