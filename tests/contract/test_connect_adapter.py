@@ -100,19 +100,19 @@ def with_token(base: dict[str, Any], token: str | None) -> dict[str, Any]:
 
 # What each event file must come back with: its status and some of its keys.
 EXPECTED: dict[str, tuple[str, dict[str, str]]] = {
-    "aws_sample_all.json": ("ERROR", {"reason": "missing_operation"}),
-    "aws_sample_min.json": ("ERROR", {"reason": "missing_operation"}),
-    "verify_caller_right_pin.json": ("OK", {"customerId": "C-1001"}),
-    "verify_caller_wrong_pin.json": ("REJECTED", {"reason": "wrong_credentials"}),
-    "check_balance_checking.json": (
+    "aws-sample-all.json": ("ERROR", {"reason": "missing_operation"}),
+    "aws-sample-min.json": ("ERROR", {"reason": "missing_operation"}),
+    "verify-caller-right-pin.json": ("OK", {"customerId": "C-1001"}),
+    "verify-caller-wrong-pin.json": ("REJECTED", {"reason": "wrong_credentials"}),
+    "check-balance-checking.json": (
         "OK",
         {"balance": "2450.13", "currency": "USD", "accountLastFour": "4821"},
     ),
-    "check_balance_savings.json": (
+    "check-balance-savings.json": (
         "OK",
         {"balance": "10200.00", "currency": "USD", "accountLastFour": "7730"},
     ),
-    "check_balance_credit.json": (
+    "check-balance-credit.json": (
         "OK",
         {
             "accountLastFour": "0019",
@@ -122,40 +122,40 @@ EXPECTED: dict[str, tuple[str, dict[str, str]]] = {
             "currency": "USD",
         },
     ),
-    "transfer_funds_valid.json": (
+    "transfer-funds-valid.json": (
         "OK",
         {"amount": "100.00", "sourceLastFour": "4821", "targetLastFour": "7730"},
     ),
-    "transfer_funds_over_limit.json": (
+    "transfer-funds-over-limit.json": (
         "REJECTED",
         {"reason": "over_limit", "field": "amount", "limit": "10000.00"},
     ),
-    "transfer_funds_insufficient_funds.json": (
+    "transfer-funds-insufficient-funds.json": (
         "REJECTED",
         {"reason": "insufficient_funds", "field": "amount"},
     ),
-    "report_lost_card_only_card.json": (
+    "report-lost-card-only-card.json": (
         "OK",
         {"cardLastFour": "9090", "alreadyBlocked": "false"},
     ),
-    "report_lost_card_by_last_four.json": (
+    "report-lost-card-by-last-four.json": (
         "OK",
         {"cardLastFour": "5511", "alreadyBlocked": "false"},
     ),
-    "report_lost_card_which_card.json": (
+    "report-lost-card-which-card.json": (
         "REJECTED",
         {"reason": "which_card", "cardChoices": "5511,0019"},
     ),
-    "malformed_no_details.json": ("ERROR", {"reason": "missing_operation"}),
-    "malformed_null_customer_endpoint.json": (
+    "malformed-no-details.json": ("ERROR", {"reason": "missing_operation"}),
+    "malformed-null-customer-endpoint.json": (
         "REJECTED",
         {"reason": "malformed_input"},
     ),
-    "malformed_non_string_parameters.json": (
+    "malformed-non-string-parameters.json": (
         "REJECTED",
         {"reason": "unknown_account_type"},
     ),
-    "malformed_unknown_operation.json": ("ERROR", {"reason": "unknown_operation"}),
+    "malformed-unknown-operation.json": ("ERROR", {"reason": "unknown_operation"}),
 }
 
 
@@ -187,7 +187,7 @@ class TestEventFiles:
 
 class TestParseCall:
     def test_reads_the_fields_it_needs(self) -> None:
-        call = parse_call(raw_event("verify_caller_right_pin.json"))
+        call = parse_call(raw_event("verify-caller-right-pin.json"))
 
         assert call.contact_id == "0b6f3c1e-5d2a-4c8e-9f41-2a7d8e6b1c01"
         assert call.operation == "VerifyCaller"
@@ -197,24 +197,24 @@ class TestParseCall:
         assert call.problems == ()
 
     def test_reads_identity_from_the_contact_attributes(self) -> None:
-        call = parse_call(raw_event("check_balance_checking.json"))
+        call = parse_call(raw_event("check-balance-checking.json"))
 
         assert call.credentials == Credentials("C-1001", "{{TOKEN}}")
 
     def test_tolerates_a_null_customer_endpoint(self) -> None:
-        call = parse_call(raw_event("malformed_null_customer_endpoint.json"))
+        call = parse_call(raw_event("malformed-null-customer-endpoint.json"))
 
         assert call.phone is None
         assert call.problems == ()
 
     def test_drops_parameters_that_are_not_text(self) -> None:
-        call = parse_call(raw_event("malformed_non_string_parameters.json"))
+        call = parse_call(raw_event("malformed-non-string-parameters.json"))
 
         assert call.parameters == {"operation": "CheckBalance"}
         assert call.problems == ("parameter_dropped",)
 
     def test_names_what_is_missing(self) -> None:
-        call = parse_call(raw_event("malformed_no_details.json"))
+        call = parse_call(raw_event("malformed-no-details.json"))
 
         assert call.problems == (
             "no_details",
@@ -239,15 +239,15 @@ class TestParseCall:
 
     async def test_keeps_pin_phone_and_token_out_of_its_repr(self) -> None:
         bank = fake_bank()
-        verify = parse_call(raw_event("verify_caller_right_pin.json"))
-        balance = parse_call(await event(bank, "check_balance_checking.json"))
+        verify = parse_call(raw_event("verify-caller-right-pin.json"))
+        balance = parse_call(await event(bank, "check-balance-checking.json"))
 
         assert "2468" not in repr(verify)
         assert "+15555550100" not in repr(verify)
         assert "v1." not in repr(balance)
 
     def test_cannot_be_changed_after_parsing(self) -> None:
-        call = parse_call(raw_event("check_balance_checking.json"))
+        call = parse_call(raw_event("check-balance-checking.json"))
 
         with pytest.raises(TypeError):
             call.parameters["operation"] = "TransferFunds"  # type: ignore[index]
@@ -257,7 +257,7 @@ class TestVerifyCaller:
     async def test_issues_a_token_that_proves_the_customer(self) -> None:
         bank = fake_bank()
 
-        reply = await invoke(bank, raw_event("verify_caller_right_pin.json"))
+        reply = await invoke(bank, raw_event("verify-caller-right-pin.json"))
 
         proved = await bank.tokens.authenticate(
             Credentials(reply["customerId"], reply["authToken"])
@@ -266,13 +266,13 @@ class TestVerifyCaller:
         assert reply["message"] == "Thank you, Alex. You're verified."
 
     async def test_refuses_a_wrong_pin_without_a_token(self) -> None:
-        reply = await invoke(fake_bank(), raw_event("verify_caller_wrong_pin.json"))
+        reply = await invoke(fake_bank(), raw_event("verify-caller-wrong-pin.json"))
 
         assert "authToken" not in reply
         assert "customerId" not in reply
 
     async def test_accepts_the_operation_name_in_any_case(self) -> None:
-        base = raw_event("verify_caller_right_pin.json")
+        base = raw_event("verify-caller-right-pin.json")
 
         reply = await invoke(
             fake_bank(), with_parameters(base, operation="verifycaller")
@@ -284,19 +284,19 @@ class TestVerifyCaller:
 class TestExactlyOnce:
     async def test_a_transfer_retried_three_times_moves_the_money_once(self) -> None:
         bank = fake_bank()
-        transfer = await event(bank, "transfer_funds_valid.json")
+        transfer = await event(bank, "transfer-funds-valid.json")
 
         replies = [await invoke(bank, transfer) for _ in range(3)]
 
         assert len(bank.gateway.writes) == 1
         assert [r["status"] for r in replies] == ["OK"] * 3
         assert len({r["transferId"] for r in replies}) == 1
-        balance = await invoke(bank, await event(bank, "check_balance_checking.json"))
+        balance = await invoke(bank, await event(bank, "check-balance-checking.json"))
         assert balance["balance"] == "2350.13"
 
     async def test_the_same_transfer_in_another_contact_is_a_new_write(self) -> None:
         bank = fake_bank()
-        transfer = await event(bank, "transfer_funds_valid.json")
+        transfer = await event(bank, "transfer-funds-valid.json")
         other = with_contact(transfer, "0b6f3c1e-5d2a-4c8e-9f41-2a7d8e6b1cff")
 
         await invoke(bank, transfer)
@@ -306,7 +306,7 @@ class TestExactlyOnce:
 
     async def test_a_card_report_retried_three_times_blocks_once(self) -> None:
         bank = fake_bank()
-        report = await event(bank, "report_lost_card_by_last_four.json")
+        report = await event(bank, "report-lost-card-by-last-four.json")
 
         replies = [await invoke(bank, report) for _ in range(3)]
 
@@ -314,7 +314,7 @@ class TestExactlyOnce:
         assert {r["caseReference"] for r in replies} == {replies[0]["caseReference"]}
 
     def test_the_key_ignores_case_and_spacing_of_the_parameters(self) -> None:
-        base = raw_event("transfer_funds_valid.json")
+        base = raw_event("transfer-funds-valid.json")
         retried = with_parameters(base, sourceAccountType=" Checking ")
         names = ("sourceAccountType", "targetAccountType", "amount")
 
@@ -325,7 +325,7 @@ class TestExactlyOnce:
         assert re.fullmatch(r"[0-9a-f]{64}", first)
 
     def test_the_key_changes_with_the_amount(self) -> None:
-        base = raw_event("transfer_funds_valid.json")
+        base = raw_event("transfer-funds-valid.json")
         names = ("sourceAccountType", "targetAccountType", "amount")
 
         first = idempotency_key(parse_call(base), "TransferFunds", names)
@@ -337,7 +337,7 @@ class TestExactlyOnce:
 
     async def test_a_write_without_a_contact_id_is_not_attempted(self) -> None:
         bank = fake_bank()
-        transfer = await event(bank, "transfer_funds_valid.json")
+        transfer = await event(bank, "transfer-funds-valid.json")
         del transfer["Details"]["ContactData"]["ContactId"]
 
         reply = await invoke(bank, transfer)
@@ -347,9 +347,9 @@ class TestExactlyOnce:
 
 
 PROTECTED = [
-    "check_balance_checking.json",
-    "transfer_funds_valid.json",
-    "report_lost_card_by_last_four.json",
+    "check-balance-checking.json",
+    "transfer-funds-valid.json",
+    "report-lost-card-by-last-four.json",
 ]
 
 
@@ -399,7 +399,7 @@ class TestIdentity:
         bank = fake_bank()
         sams = await bank.tokens.issue(CustomerId("C-1002"))
         balance = with_token(
-            await event(bank, "check_balance_checking.json"), sams.value
+            await event(bank, "check-balance-checking.json"), sams.value
         )
 
         reply = await invoke(bank, balance)
@@ -411,7 +411,7 @@ class TestIdentity:
 class TestFailures:
     async def test_an_account_service_failure_escalates(self) -> None:
         bank = fake_bank()
-        balance = await event(bank, "check_balance_savings.json")
+        balance = await event(bank, "check-balance-savings.json")
         bank.gateway.fail_with = AccountServiceError("down")
 
         reply = await invoke(bank, balance)
@@ -428,7 +428,7 @@ class TestFailures:
         self,
     ) -> None:
         bank = fake_bank()
-        transfer = await event(bank, "transfer_funds_valid.json")
+        transfer = await event(bank, "transfer-funds-valid.json")
         bank.gateway.fail_with = DeadlineExceeded("late")
 
         reply = await invoke(bank, transfer)
@@ -439,7 +439,7 @@ class TestFailures:
         assert bank.gateway.writes == []
 
     def test_an_unexpected_error_escalates_too(self) -> None:
-        call = parse_call(raw_event("verify_caller_right_pin.json"))
+        call = parse_call(raw_event("verify-caller-right-pin.json"))
 
         reply = failure_reply(call, RuntimeError("bug"))
 
@@ -448,7 +448,7 @@ class TestFailures:
         assert reply["reason"] == "internal_error"
 
     def test_an_unknown_operation_is_not_echoed(self) -> None:
-        odd = raw_event("malformed_unknown_operation.json")
+        odd = raw_event("malformed-unknown-operation.json")
         call = parse_call(with_parameters(odd, operation="x" * 40_000))
 
         reply = failure_reply(call, RuntimeError("bug"))
