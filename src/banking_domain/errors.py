@@ -7,7 +7,7 @@ what stops a use-case from reaching an outcome at all::
     BankingError
     ├── InvalidMoney            text or numbers that are not a valid amount
     ├── NotAuthenticated        no valid proof of identity for this caller
-    ├── Declined                the account API refused a write for a business reason
+    ├── Declined                the bank refused a write for a business reason
     └── DependencyError         a port could not do its job; outcome unknown
         ├── DeadlineExceeded        the channel's time budget ran out
         ├── AccountServiceError     the account API failed or answered nonsense
