@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 import pytest
 
 from adapters.logging import JsonFormatter
+from tests.servers import Moto, ServedApp, moto_ssm, serve_asgi
 
 # Used when the sandbox cannot say what is sensitive (not importable yet).
 DEMO_PINS = ("2468", "1357")
@@ -120,3 +121,20 @@ class LogLines:
 
     def audit(self) -> list[dict[str, object]]:
         return [line for line in self() if line.get("audit") is True]
+
+
+# ------------------------------------------------------------- loopback servers
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[Moto]:
+    """moto's SSM server on loopback, shared by the session."""
+    with moto_ssm() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def served_sandbox() -> Iterator[ServedApp]:
+    """The sandbox's HTTP server on loopback; a test installs its own bank."""
+    with serve_asgi() as served:
+        yield served

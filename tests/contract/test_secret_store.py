@@ -13,26 +13,23 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import boto3
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
-from moto.server import ThreadedMotoServer
 
-from adapters.secrets import SsmSecretStore, StaticSecretStore, ssm_client
+from adapters.secrets import SsmSecretStore, StaticSecretStore
 from banking_domain.errors import SecretUnavailable
 from banking_domain.ports import SecretStore
 from tests.fakes import FakeSecretStore
+from tests.servers import CountingFactory, Moto
 
 if TYPE_CHECKING:
-    from mypy_boto3_ssm import SSMClient
+    pass
 
 SOURCES = Path(__file__).parents[2] / "src"
-REGION = "us-east-1"
-DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 VALUES = {
     "signing-key": "contract-signing-key-not-secret",
     "bank-api-key": "contract-api-key-not-secret",
@@ -55,61 +52,6 @@ class TickingClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-class Moto:
-    """moto's SSM on loopback, with an admin client and per-test parameter names."""
-
-    def __init__(self, endpoint: str) -> None:
-        self.endpoint = endpoint
-        self.admin = boto3.client(
-            "ssm", endpoint_url=endpoint, region_name=REGION, **DUMMY_CREDENTIALS
-        )
-
-    def put(
-        self, values: Mapping[str, str], kind: str = "SecureString"
-    ) -> dict[str, str]:
-        """Stores each value under a fresh parameter name; returns the name map."""
-        prefix = f"/bankbot-contract/{uuid.uuid4().hex}"
-        names = {}
-        for logical, value in values.items():
-            names[logical] = f"{prefix}/{logical}"
-            self.admin.put_parameter(Name=names[logical], Value=value, Type=kind)
-        return names
-
-    def client_factory(self) -> CountingFactory:
-        return CountingFactory(self.endpoint)
-
-
-class CountingFactory:
-    """Builds the adapter's real client for an endpoint; counts clients and reads."""
-
-    def __init__(self, endpoint: str) -> None:
-        self.endpoint = endpoint
-        self.clients = 0
-        self.reads = 0
-
-    def __call__(self) -> SSMClient:
-        self.clients += 1
-        client = ssm_client(
-            region_name=REGION, endpoint_url=self.endpoint, **DUMMY_CREDENTIALS
-        )
-        client.meta.events.register("before-call.ssm.GetParameter", self._count)
-        return client
-
-    def _count(self, **_: Any) -> None:
-        self.reads += 1
-
-
-@pytest.fixture(scope="session")
-def moto() -> Iterator[Moto]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    moto = Moto(f"http://{host}:{port}")
-    yield moto
-    moto.admin.close()
-    server.stop()
 
 
 @pytest.fixture(params=["fake", "static", "ssm"])
