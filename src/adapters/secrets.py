@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -50,12 +51,15 @@ def ssm_client(
 ) -> SSMClient:
     """An SSM client with short timeouts and few retries, fit for a turn budget.
 
-    Arguments left out come from the standard AWS environment (``AWS_REGION``,
-    ``AWS_ENDPOINT_URL_SSM``, the credential chain), as boto3 reads it.
+    Arguments left out come from the standard AWS environment: the region
+    from ``AWS_REGION`` (which Lambda sets; boto3 itself reads only
+    ``AWS_DEFAULT_REGION``), the endpoint from ``AWS_ENDPOINT_URL_SSM`` and
+    the credential chain, as boto3 reads them.
     """
     import boto3  # off the cold-start import path
     from botocore.config import Config
 
+    region_name = region_name or os.environ.get("AWS_REGION") or None
     config = Config(
         connect_timeout=1,
         read_timeout=2,
