@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import pytest
 
-from adapters.logging import JsonFormatter
+from adapters.logging import QUIET_LIBRARIES, JsonFormatter
 from tests.servers import Moto, ServedApp, moto_ssm, serve_asgi
 
 # Used when the sandbox cannot say what is sensitive (not importable yet).
@@ -95,11 +95,19 @@ def log_collector() -> Iterator[LogCollector]:
     collector = LogCollector()
     root.addHandler(collector)
     root.setLevel(logging.DEBUG)
+    # As in production (configure_logging): libraries that print bodies stay
+    # at WARNING; everything of ours is collected down to DEBUG.
+    quiet = {name: logging.getLogger(name) for name in QUIET_LIBRARIES}
+    levels = {name: logger.level for name, logger in quiet.items()}
+    for logger in quiet.values():
+        logger.setLevel(logging.WARNING)
     try:
         yield collector
     finally:
         root.removeHandler(collector)
         root.setLevel(level)
+        for name, logger in quiet.items():
+            logger.setLevel(levels[name])
 
     leaks = find_leaks(collector.raw_lines, sensitive_values())
     if leaks:

@@ -6,7 +6,6 @@ listening (no sleeping), and stops when its context ends.
 
 from __future__ import annotations
 
-import logging
 import socket
 import threading
 import uuid
@@ -44,12 +43,9 @@ class Moto:
         """Stores each value under a fresh parameter name; returns the name map."""
         prefix = f"/bankbot-contract/{uuid.uuid4().hex}"
         names = {}
-        # botocore's DEBUG lines carry the values: the test's own admin calls
-        # are not what the log scanner is there to judge.
-        with _quiet("botocore"):
-            for logical, value in values.items():
-                names[logical] = f"{prefix}/{logical}"
-                self.admin.put_parameter(Name=names[logical], Value=value, Type=kind)
+        for logical, value in values.items():
+            names[logical] = f"{prefix}/{logical}"
+            self.admin.put_parameter(Name=names[logical], Value=value, Type=kind)
         return names
 
     def client_factory(self) -> CountingFactory:
@@ -74,17 +70,6 @@ class CountingFactory:
 
     def _count(self, **_: Any) -> None:
         self.reads += 1
-
-
-@contextmanager
-def _quiet(logger_name: str) -> Iterator[None]:
-    logger = logging.getLogger(logger_name)
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 @contextmanager

@@ -41,6 +41,9 @@ from banking_domain.usecases import (
 )
 
 AUDIT_LOGGER = "bankbot.audit"
+# Libraries whose DEBUG lines print request and response bodies, secrets
+# read from SSM among them: they never log below WARNING.
+QUIET_LIBRARIES = ("botocore", "boto3", "urllib3", "httpx", "httpcore", "s3transfer")
 REDACTED = "[redacted]"
 
 _context: ContextVar[Mapping[str, object] | None] = ContextVar(
@@ -244,7 +247,7 @@ def configure_logging(
     audit.setLevel(min(root.level, logging.INFO))
     # Library internals at DEBUG print request and response bodies, which
     # include secrets read from SSM: they stay at WARNING.
-    for noisy in ("botocore", "boto3", "urllib3", "httpx", "httpcore", "s3transfer"):
+    for noisy in QUIET_LIBRARIES:
         logging.getLogger(noisy).setLevel(max(root.level, logging.WARNING))
 
     for handler in list(root.handlers):

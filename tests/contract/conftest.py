@@ -15,8 +15,10 @@ import pytest
 
 from adapters.bank_api import API_KEY_SECRET, HttpAccountGateway, build_client
 from adapters.sandbox import DEVELOPMENT_API_KEY, SandboxBank, create_app
-from banking_domain.ports import AccountGateway
+from adapters.secrets import SsmSecretStore
+from banking_domain.ports import AccountGateway, SecretStore
 from tests.fakes import FakeAccountGateway, FakeSecretStore
+from tests.servers import Moto
 
 
 @attrs.define
@@ -33,9 +35,10 @@ class _Target:
     name: str
     bank: SandboxBank | FakeAccountGateway
     base_url: str | None = None
+    moto: Moto | None = None
 
 
-@pytest.fixture(params=["fake", "sandbox-asgi", "sandbox-http"])
+@pytest.fixture(params=["fake", "sandbox-asgi", "sandbox-http-ssm"])
 def _target(request: pytest.FixtureRequest) -> _Target:
     name = request.param
     if name == "fake":
@@ -45,7 +48,7 @@ def _target(request: pytest.FixtureRequest) -> _Target:
         return _Target(name, bank)
     served = request.getfixturevalue("served_sandbox")
     served.switchboard.app = create_app(bank)
-    return _Target(name, bank, served.base_url)
+    return _Target(name, bank, served.base_url, request.getfixturevalue("moto"))
 
 
 @pytest.fixture
@@ -55,11 +58,17 @@ async def harness(_target: _Target) -> AsyncIterator[GatewayHarness]:
         yield GatewayHarness(_target.name, bank, lambda: len(bank.writes))
         return
 
-    secrets = FakeSecretStore({API_KEY_SECRET: DEVELOPMENT_API_KEY})
     if _target.base_url is None:
+        secrets: SecretStore = FakeSecretStore({API_KEY_SECRET: DEVELOPMENT_API_KEY})
         transport = httpx.ASGITransport(app=create_app(bank))
         client = build_client("http://sandbox.test", transport=transport)
     else:
+        # Over real HTTP the key is read from SSM (moto), as in live mode.
+        assert _target.moto is not None
+        secrets = SsmSecretStore(
+            _target.moto.put({API_KEY_SECRET: DEVELOPMENT_API_KEY}),
+            client_factory=_target.moto.client_factory(),
+        )
         client = build_client(_target.base_url)
     async with client:
         gateway = HttpAccountGateway(client, secrets)
