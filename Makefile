@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit demo lock clean
+.PHONY: run test lint typecheck unit fuzz faults lock clean
 
 run: $(STAMP)
 	$(BIN)/bankbot demo
@@ -20,6 +20,15 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest
+
+# Thousands of generated Lex and Connect events through the real handlers.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/integration/test_fuzz_handlers.py \
+		tests/unit/test_lex_events.py tests/contract/test_connect_adapter.py
+
+# Every injected fault through both handlers; rewrites docs/faults.md.
+faults: $(STAMP)
+	$(BIN)/python -m tests.faults.report
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

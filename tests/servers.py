@@ -120,7 +120,9 @@ class ServedApp:
 def serve_asgi() -> Iterator[ServedApp]:
     """uvicorn on 127.0.0.1 in a background thread, serving a switchable app."""
     switchboard = Switchboard()
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say
+    # they are TCP; without it every response waits for a delayed ACK.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     config = uvicorn.Config(

@@ -58,6 +58,10 @@ class CallerTokens:
         customer_id, token = credentials.customer_id, credentials.token
         if not customer_id or not token or len(token) > _MAX_TOKEN_LENGTH:
             raise NotAuthenticated("no token")
+        # Tokens are ASCII; a lone surrogate (valid JSON text, not UTF-8)
+        # would otherwise fail the MAC's encoding instead of the check.
+        if not token.isascii() or not _is_utf8(customer_id):
+            raise NotAuthenticated("malformed token")
         version, _, rest = token.partition(".")
         expiry, _, mac = rest.partition(".")
         if version != _VERSION or not expiry.isdigit() or not mac:
@@ -74,3 +78,11 @@ class CallerTokens:
         message = f"{_VERSION}|{customer_id}|{expiry}".encode()
         digest = hmac.new(key.encode(), message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

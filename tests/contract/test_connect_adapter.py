@@ -14,13 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given
 
 from adapters import messages
 from adapters.connect import (
     MAX_REPLY_BYTES,
-    OPERATIONS,
     STATUSES,
     ConnectCall,
     ConnectOperations,
@@ -35,6 +33,7 @@ from banking_domain.errors import AccountServiceError, DeadlineExceeded
 from banking_domain.identity import Credentials
 from banking_domain.model import CustomerId
 from tests.fakes import ALEX, Bank, fake_bank
+from tests.strategies import connect_like_events, fuzz_settings
 
 EVENTS = Path(__file__).parent.parent / "events" / "connect"
 ESCALATE = to_plain_text(messages.ESCALATE)
@@ -491,77 +490,10 @@ class TestReplyLimits:
 
 # ------------------------------------------------------------ arbitrary events
 
-_scalars = (
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
-)
-_json = st.recursive(
-    _scalars,
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=12,
-)
-_text_or_json = st.text(max_size=24) | _json
-_parameters = st.fixed_dictionaries(
-    {},
-    optional={
-        "operation": st.sampled_from([*OPERATIONS, "checkbalance", "", " "])
-        | _text_or_json,
-        "pin": st.sampled_from(["2468", "1357", "0000"]) | _text_or_json,
-        "accountType": st.sampled_from(["checking", "savings", "credit"])
-        | _text_or_json,
-        "sourceAccountType": st.sampled_from(["checking", "savings", "credit"])
-        | _text_or_json,
-        "targetAccountType": st.sampled_from(["checking", "savings", "credit"])
-        | _text_or_json,
-        "amount": st.sampled_from(["10", "0", "-1", "1e9", "NaN", "1.005", "9,999.99"])
-        | _text_or_json,
-        "cardLastFour": st.sampled_from(["5511", "0019", "1", "abcd"]) | _text_or_json,
-    },
-)
-_contact = st.fixed_dictionaries(
-    {},
-    optional={
-        "ContactId": st.uuids().map(str) | _json,
-        "Channel": st.sampled_from(["VOICE", "CHAT", "TASK"]) | _json,
-        "CustomerEndpoint": st.none()
-        | st.fixed_dictionaries(
-            {},
-            optional={
-                "Address": st.sampled_from(["+15555550100", "+15555550101"])
-                | _text_or_json
-            },
-        )
-        | _json,
-        "Attributes": st.fixed_dictionaries(
-            {},
-            optional={
-                "customerId": st.sampled_from(["C-1001", "C-1002"]) | _text_or_json,
-                "authToken": st.just("{{TOKEN}}") | _text_or_json,
-            },
-        )
-        | _json,
-    },
-)
-_events = (
-    st.fixed_dictionaries(
-        {"Name": st.just("ContactFlowEvent")},
-        optional={
-            "Details": st.fixed_dictionaries(
-                {},
-                optional={"ContactData": _contact | _json, "Parameters": _parameters},
-            )
-            | _json
-        },
-    )
-    | _json
-)
-
 
 class TestArbitraryEvents:
-    @settings(max_examples=200, deadline=None)
-    @given(_events)
+    @fuzz_settings(200)
+    @given(connect_like_events)
     def test_always_end_in_a_valid_reply(self, shaped: object) -> None:
         bank = fake_bank()
         # A genuine token where the event asks for one, so writes happen too.

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import given
 
 from adapters import messages
 from adapters.lex import LexDialog, LexTurn, failure_reply, parse_turn
@@ -26,263 +24,20 @@ from adapters.lex.responses import (
 from banking_domain.errors import NotAuthenticated
 from tests.fakes import ALEX, fake_bank
 from tests.lex_validation import assert_valid_lex_reply
-
-TOKEN = "{{TOKEN}}"
-INTENTS = ["CheckBalance", "TransferFunds", "ReportLostCard", "FallbackIntent"]
-SLOT_NAMES = [
-    "AccountType",
-    "SourceAccountType",
-    "TargetAccountType",
-    "TransferAmount",
-    "CardLastFour",
-]
-WORDS = [
-    "checking",
-    "Savings",
-    "CREDIT CARD",
-    "pension",
-    "5511",
-    "0019",
-    "9090",
-    "12 34",
-    "250.50",
-    "20000",
-    "10.005",
-    "-5",
-    "0",
-    "NaN",
-    "1e9999",
-    "$1,200.50",
-    " ",
-]
-
-
-def slot_with(value: object) -> dict[str, Any]:
-    return {"shape": "Scalar", "value": {"interpretedValue": value}}
-
-
-def event_with(
-    intent: dict[str, Any] | None = None,
-    attributes: object = None,
-    **top: object,
-) -> dict[str, Any]:
-    return {
-        "invocationSource": "DialogCodeHook",
-        "inputMode": "Text",
-        "sessionId": "s-1",
-        "bot": {"localeId": "en_US"},
-        "sessionState": {
-            "intent": intent or {"name": "CheckBalance", "slots": {}},
-            "sessionAttributes": attributes or {},
-        },
-        **top,
-    }
-
-
-# ------------------------------------------------------------------ strategies
-
-odd_text = st.one_of(
-    st.text(max_size=12),
-    # Lone surrogates: valid in JSON text, not encodable as UTF-8.
-    st.text(st.characters(codec=None, categories=["Cs", "Co", "Cf"]), max_size=4),
-    st.sampled_from(["", " ", "\u202eevil", "\ufeff", "💸", "ß", "İ", "\x00"]),
-)
-junk = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | odd_text,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(odd_text, inner, max_size=3)
-    ),
-    max_leaves=6,
-)
-
-
-def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """The strategy's values, or a null, or something of the wrong type."""
-    return st.one_of(strategy, strategy, st.none(), junk)
-
-
-slot_value = st.fixed_dictionaries(
-    {},
-    optional={
-        "originalValue": maybe(odd_text),
-        "interpretedValue": maybe(st.sampled_from(WORDS) | odd_text),
-        "resolvedValues": maybe(st.lists(maybe(st.sampled_from(WORDS)), max_size=2)),
-    },
-)
-scalar_slot = st.fixed_dictionaries(
-    {},
-    optional={
-        "shape": maybe(st.sampled_from(["Scalar", "List", "Composite"])),
-        "value": maybe(slot_value),
-    },
-)
-slot = st.one_of(
-    st.none(),
-    scalar_slot,
-    st.fixed_dictionaries(
-        {"shape": st.just("List")},
-        optional={
-            "value": maybe(slot_value),
-            "values": maybe(st.lists(scalar_slot, max_size=2)),
-        },
-    ),
-    st.fixed_dictionaries(
-        {"shape": st.just("Composite")},
-        optional={"subSlots": maybe(st.dictionaries(odd_text, scalar_slot))},
-    ),
+from tests.strategies import (
+    event_with,
+    fuzz_settings,
     junk,
+    lex_like_events,
+    slot_with,
+    with_token,
 )
-intent = st.fixed_dictionaries(
-    {},
-    optional={
-        "name": maybe(st.sampled_from([*INTENTS, "OrderPizza"]) | odd_text),
-        "slots": maybe(
-            st.dictionaries(st.sampled_from(SLOT_NAMES) | odd_text, slot, max_size=4)
-        ),
-        "state": maybe(st.sampled_from(["InProgress", "ReadyForFulfillment", "Done"])),
-        "confirmationState": maybe(
-            st.sampled_from(["None", "Confirmed", "Denied", "Maybe"])
-        ),
-    },
-)
-attributes = st.dictionaries(
-    st.sampled_from(["customerId", "authToken", "pendingKey", "pendingFor"]) | odd_text,
-    st.sampled_from(["C-1001", "C-1002", TOKEN, "v1.1.forged"]) | junk,
-    max_size=5,
-)
-session_state = st.fixed_dictionaries(
-    {},
-    optional={
-        "sessionAttributes": maybe(attributes),
-        "intent": maybe(intent),
-        "originatingRequestId": maybe(odd_text),
-        "dialogAction": junk,
-        "activeContexts": junk,
-    },
-)
-known_fields = st.fixed_dictionaries(
-    {},
-    optional={
-        "messageVersion": maybe(st.just("1.0")),
-        "invocationSource": maybe(
-            st.sampled_from(["DialogCodeHook", "FulfillmentCodeHook"])
-        ),
-        "inputMode": maybe(st.sampled_from(["Speech", "DTMF", "Text"])),
-        "sessionId": maybe(odd_text),
-        "bot": maybe(st.fixed_dictionaries({}, optional={"localeId": maybe(odd_text)})),
-        "sessionState": maybe(session_state),
-        "interpretations": junk,
-        "requestAttributes": junk,
-    },
-)
-SLOTS_OF = {
-    "CheckBalance": ["AccountType"],
-    "TransferFunds": ["SourceAccountType", "TargetAccountType", "TransferAmount"],
-    "ReportLostCard": ["CardLastFour"],
-    "FallbackIntent": [],
-    "OrderPizza": ["Topping"],
-}
-GOOD_WORDS = {
-    "AccountType": ["checking", "savings", "credit"],
-    "SourceAccountType": ["checking", "Savings"],
-    "TargetAccountType": ["checking", "credit card"],
-    "TransferAmount": ["25", "250.50"],
-    "CardLastFour": ["5511", "0019"],
-}
-PATHS = [
-    ("sessionId",),
-    ("inputMode",),
-    ("invocationSource",),
-    ("bot",),
-    ("sessionState",),
-    ("sessionState", "intent"),
-    ("sessionState", "intent", "name"),
-    ("sessionState", "intent", "slots"),
-    ("sessionState", "intent", "confirmationState"),
-    ("sessionState", "intent", "state"),
-    ("sessionState", "sessionAttributes"),
-    ("sessionState", "sessionAttributes", "customerId"),
-    ("sessionState", "sessionAttributes", "authToken"),
-    ("sessionState", "sessionAttributes", "pendingKey"),
-]
-_DELETE = object()
-
-
-@st.composite
-def plausible_events(draw: st.DrawFn) -> dict[str, Any]:
-    """A well-formed event for a known intent, with a few parts broken."""
-    # Weighted towards the intents that write, with mostly good answers, so
-    # that completed transfers and blocks are among the examples too.
-    name = draw(st.sampled_from([*SLOTS_OF, "TransferFunds", "ReportLostCard"]))
-    slots = {}
-    for slot_name in SLOTS_OF[name]:
-        good = st.sampled_from(GOOD_WORDS.get(slot_name, WORDS)).map(slot_with)
-        odd = st.one_of(st.none(), st.sampled_from(WORDS).map(slot_with), slot)
-        slots[slot_name] = draw(good if draw(st.integers(0, 9)) < 8 else odd)
-    session_attributes = {"customerId": "C-1001", "authToken": TOKEN}
-    session_attributes.update(draw(attributes))
-    event = event_with(
-        {
-            "name": name,
-            "slots": slots,
-            "state": "InProgress",
-            "confirmationState": draw(st.sampled_from(["None", "Confirmed", "Denied"])),
-        },
-        session_attributes,
-        invocationSource=draw(
-            st.sampled_from(["DialogCodeHook", "FulfillmentCodeHook"])
-        ),
-        inputMode=draw(st.sampled_from(["Speech", "DTMF", "Text"])),
-    )
-    broken = draw(st.lists(st.sampled_from(PATHS), max_size=3))
-    for path in broken if draw(st.booleans()) else ():
-        parent: Any = event
-        for key in path[:-1]:
-            parent = parent.get(key) if isinstance(parent, dict) else None
-        if isinstance(parent, dict):
-            value = draw(st.one_of(st.just(_DELETE), junk))
-            if value is _DELETE:
-                parent.pop(path[-1], None)
-            else:
-                parent[path[-1]] = value
-    event.update(draw(st.dictionaries(odd_text, junk, max_size=2)))
-    return event
-
-
-lex_like_events = st.one_of(
-    plausible_events(),
-    plausible_events(),
-    st.tuples(known_fields, st.dictionaries(odd_text, junk, max_size=2)).map(
-        lambda parts: {**parts[1], **parts[0]}
-    ),
-    junk,
-)
-
-
-def with_token(value: object, token: str) -> object:
-    """The event with every token placeholder replaced by a real token."""
-    if value == TOKEN:
-        return token
-    if isinstance(value, dict):
-        return {k: with_token(v, token) for k, v in value.items()}
-    if isinstance(value, list):
-        return [with_token(item, token) for item in value]
-    return value
-
 
 # ----------------------------------------------------------------------- tests
 
 
 class TestAnyEvent:
-    @settings(
-        max_examples=300,
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
+    @fuzz_settings(300)
     @given(event=lex_like_events)
     async def test_is_read_without_raising_and_answered_validly(
         self, event: object
