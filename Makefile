@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint typecheck unit fuzz faults lock clean
 
 run: $(STAMP)
-	$(BIN)/bankbot demo
+	$(BIN)/bankbot chat
 
 test: $(STAMP) lint typecheck unit
 

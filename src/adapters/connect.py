@@ -7,7 +7,9 @@ selects the use-case; `ConnectOperations` runs it and turns its outcome into
 the flat string map the flow reads as ``$.External``: always ``status`` (OK,
 REJECTED, UNAUTHENTICATED or ERROR) and a speakable ``message``, plus the
 operation's own keys. Business outcomes are statuses; errors the use-cases
-raise are turned into replies only by `failure_reply`.
+raise are turned into replies only by `failure_reply`. The ``message`` speaks
+the contact's language (``ContactData.LanguageCode``: ``es-US`` is Spanish;
+missing or unknown is English).
 
 Connect retries a failed invocation up to three times, so each write carries
 an idempotency key derived from the contact, the operation, the customer and
@@ -27,6 +29,7 @@ from typing import Final
 from attrs import field, frozen
 
 from adapters import messages
+from adapters.messages import Messages
 from adapters.speech import Speech, to_plain_text
 from banking_domain.errors import DeadlineExceeded, DependencyError, NotAuthenticated
 from banking_domain.identity import Credentials
@@ -80,6 +83,8 @@ class ConnectCall:
     channel: str | None
     # Short words naming what was wrong with the event; never its values.
     problems: tuple[str, ...] = ()
+    # ContactData.LanguageCode as Connect sends it, e.g. ``es-US``.
+    language: str | None = None
 
     @property
     def credentials(self) -> Credentials:
@@ -87,6 +92,11 @@ class ConnectCall:
         return Credentials(
             self.attributes.get("customerId"), self.attributes.get("authToken")
         )
+
+    @property
+    def says(self) -> Messages:
+        """What the bot says in the contact's language."""
+        return messages.for_locale(self.language)
 
 
 # -------------------------------------------------------------------- inbound
@@ -127,6 +137,7 @@ def _parse(event: object) -> ConnectCall:
         attributes=attributes,
         channel=_text(contact.get("Channel")),
         problems=tuple(problems),
+        language=_text(contact.get("LanguageCode")),
     )
 
 
@@ -181,18 +192,18 @@ class ConnectOperations:
         name = known_operation(call)
         if name is None:
             reason = "unknown_operation" if call.operation else "missing_operation"
-            return _escalation(reason)
-        return within_limits(await self._operations[name](call))
+            return _escalation(reason, call.says)
+        return within_limits(await self._operations[name](call), call.says)
 
     async def _verify_caller(self, call: ConnectCall) -> Reply:
         outcome = await self._use_cases.verify_caller(
             call.phone or "", call.parameters.get("pin", "")
         )
         if not isinstance(outcome, CallerVerified):
-            return _rejected(outcome.reason.value, messages.caller_refused(outcome))
+            return _rejected(outcome.reason.value, call.says.caller_refused(outcome))
         return _reply(
             OK,
-            messages.caller_verified(outcome),
+            call.says.caller_verified(outcome),
             customerId=outcome.customer.customer_id.value,
             authToken=outcome.token.value,
         )
@@ -202,11 +213,12 @@ class ConnectOperations:
             call.credentials, call.parameters.get("accountType")
         )
         if not isinstance(outcome, BalanceReported):
-            return _rejected(outcome.problem.value, messages.balance_problem(outcome))
+            speech = call.says.balance_problem(outcome)
+            return _rejected(outcome.problem.value, speech)
         account = outcome.account
         reply = _reply(
             OK,
-            messages.balance(outcome),
+            call.says.balance(outcome),
             accountType=account.account_type.value,
             accountLastFour=account.last_four,
             balance=account.available.to_text(),
@@ -221,7 +233,7 @@ class ConnectOperations:
 
     async def _transfer_funds(self, call: ConnectCall) -> Reply:
         if call.contact_id is None:
-            return _escalation("missing_contact_id")
+            return _escalation("missing_contact_id", call.says)
         request = TransferRequest(
             source=call.parameters.get("sourceAccountType"),
             target=call.parameters.get("targetAccountType"),
@@ -232,7 +244,7 @@ class ConnectOperations:
 
         if not isinstance(outcome, TransferCompleted):
             issue = outcome.issue
-            reply = _rejected(issue.problem.value, messages.transfer_issue(issue))
+            reply = _rejected(issue.problem.value, call.says.transfer_issue(issue))
             reply["field"] = issue.field.value
             if issue.problem is TransferProblem.OVER_LIMIT and issue.limit is not None:
                 reply["limit"] = issue.limit.to_text()
@@ -240,7 +252,7 @@ class ConnectOperations:
         moved = outcome.transfer
         return _reply(
             OK,
-            messages.transfer_completed(outcome),
+            call.says.transfer_completed(outcome),
             transferId=outcome.transfer_id,
             amount=moved.amount.to_text(),
             currency=moved.amount.currency,
@@ -250,7 +262,7 @@ class ConnectOperations:
 
     async def _report_lost_card(self, call: ConnectCall) -> Reply:
         if call.contact_id is None:
-            return _escalation("missing_contact_id")
+            return _escalation("missing_contact_id", call.says)
         last_four = call.parameters.get("cardLastFour")
         key = idempotency_key(call, REPORT_LOST_CARD, _CARD_PARAMETERS)
         outcome = await self._use_cases.report_lost_card(
@@ -259,13 +271,13 @@ class ConnectOperations:
 
         if not isinstance(outcome, CardBlocked):
             issue = outcome.issue
-            reply = _rejected(issue.problem.value, messages.card_issue(issue))
+            reply = _rejected(issue.problem.value, call.says.card_issue(issue))
             if issue.choices:
                 reply["cardChoices"] = ",".join(issue.choices)
             return reply
         return _reply(
             OK,
-            messages.card_blocked(outcome),
+            call.says.card_blocked(outcome),
             caseReference=outcome.case_reference,
             cardLastFour=outcome.card.last_four,
             alreadyBlocked=_flag(outcome.already_blocked),
@@ -304,25 +316,28 @@ def failure_reply(call: ConnectCall, error: BaseException) -> Reply:
 
     The caller logs the error; this only decides what the flow hears.
     """
+    says = call.says
     if isinstance(error, NotAuthenticated):
-        reply = _reply(UNAUTHENTICATED, messages.VERIFY_FIRST, reason="not_verified")
+        reply = _reply(UNAUTHENTICATED, says.verify_first, reason="not_verified")
     elif isinstance(error, DeadlineExceeded):
-        reply = _escalation("deadline_exceeded")
+        reply = _escalation("deadline_exceeded", says)
     elif isinstance(error, DependencyError):
-        reply = _escalation("dependency_failed")
+        reply = _escalation("dependency_failed", says)
     else:
-        reply = _escalation("internal_error")
+        reply = _escalation("internal_error", says)
     operation = known_operation(call)
     if operation is not None:
         reply["operation"] = operation
-    return within_limits(reply)
+    return within_limits(reply, says)
 
 
 # -------------------------------------------------------------------- replies
 
 
-def within_limits(reply: Mapping[str, object]) -> Reply:
+def within_limits(reply: Mapping[str, object], says: Messages | None = None) -> Reply:
     """The reply if Connect can take it, else a minimal ERROR reply.
+
+    The minimal reply speaks `says`'s locale, English without it.
 
     Connect wants a flat map of strings under 32 KB, with our `status` and a
     `message` the flow can play; anything else would take the block's Error
@@ -337,7 +352,7 @@ def within_limits(reply: Mapping[str, object]) -> Reply:
     ):
         return flat
     _log.error("connect reply out of bounds, sent a minimal one instead")
-    return _escalation("reply_too_large")
+    return _escalation("reply_too_large", says or messages.for_locale(None))
 
 
 def reply_size(reply: Mapping[str, str]) -> int:
@@ -353,8 +368,8 @@ def _rejected(reason: str, message: Speech) -> Reply:
     return _reply(REJECTED, message, reason=reason)
 
 
-def _escalation(reason: str) -> Reply:
-    return _reply(ERROR, messages.ESCALATE, reason=reason, escalate="true")
+def _escalation(reason: str, says: Messages) -> Reply:
+    return _reply(ERROR, says.escalate, reason=reason, escalate="true")
 
 
 def _flag(value: bool) -> str:

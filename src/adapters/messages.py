@@ -1,11 +1,21 @@
-"""Every sentence the bot speaks, for both channels (English).
+"""Every sentence the bot speaks, for both channels, in the caller's locale.
 
-Each function turns one domain outcome into `Speech`; the channel adapters
-decide how it is rendered. Questions end with what the caller should say next.
+``for_locale("es_US")`` gives the `Messages` of a locale; each of its methods
+turns one domain outcome into `Speech`, and the channel adapters decide how it
+is rendered. The words, and how amounts and dates are written, come from the
+locale's catalogue (`adapters.locales`); this module only chooses which text to
+say and fills it in. Questions end with what the caller should say next.
+
+The upper-case names of old (``messages.ESCALATE``...) still give the English
+texts, for code that has no turn to take a locale from.
 """
 
 from __future__ import annotations
 
+import functools
+from typing import Final
+
+from adapters import locales
 from adapters.speech import Digits, Speech, Spelled, join_digits
 from banking_domain.model import Account, AccountType
 from banking_domain.money import MINOR_UNITS
@@ -25,150 +35,197 @@ from banking_domain.usecases import (
     ValidTransfer,
 )
 
-_ACCOUNT_NAMES = {
-    AccountType.CHECKING: "checking account",
-    AccountType.SAVINGS: "savings account",
-    AccountType.CREDIT: "credit card account",
+_ACCOUNT_NAMES: Final = {
+    AccountType.CHECKING: "accounts.checking",
+    AccountType.SAVINGS: "accounts.savings",
+    AccountType.CREDIT: "accounts.credit",
 }
-
-HELP = Speech.of(
-    "I can tell you a balance, move money between your accounts, "
-    "or block a lost card. What would you like to do?"
-)
-NOT_UNDERSTOOD = Speech.of("Sorry, I didn't get that.") + HELP
-ANYTHING_ELSE = Speech.of("Is there anything else I can help with?")
-VERIFY_FIRST = Speech.of(
-    "For your security, I need to verify who you are before I can help with that."
-)
-ESCALATE = Speech.of(
-    "Sorry, I can't complete that right now. Let me connect you with an agent."
-)
-CANCELLED = Speech.of("All right, I've cancelled that. Nothing was changed.")
-ASK_BALANCE_ACCOUNT = Speech.of(
-    "Which account would you like the balance for: checking, savings, or credit?"
-)
-ASK_SOURCE = Speech.of("Which account should the money come from: checking or savings?")
-ASK_TARGET = Speech.of("Which account should the money go to?")
-ASK_AMOUNT = Speech.of("How much would you like to transfer?")
-ASK_CARD = Speech.of("What are the last four digits of the card you lost?")
-
-
-def account(account: Account) -> Speech:
-    """``checking account ending in 4821``."""
-    name = _ACCOUNT_NAMES[account.account_type]
-    return Speech.of(f"{name} ending in ", Digits(account.last_four))
-
-
-def caller_verified(outcome: CallerVerified) -> Speech:
-    return Speech.of(f"Thank you, {outcome.customer.first_name}. You're verified.")
-
-
-def caller_refused(_: CallerRefused) -> Speech:
-    return Speech.of(
-        "Sorry, I couldn't verify you with that PIN for the number you're calling from."
-    )
-
-
-def balance(outcome: BalanceReported) -> Speech:
-    acct = outcome.account
-    if acct.account_type is AccountType.CREDIT and acct.owed is not None:
-        said = Speech.of("Your") + account(acct)
-        said += Speech.of("has a balance owed of ", acct.owed)
-        credit = outcome.credit_available
-        if credit is not None:
-            said = said.then(", and ", credit, " of credit available")
-        return said.then(".")
-    said = Speech.of("Your") + account(acct)
-    return said + Speech.of("has ", acct.available, " available.")
-
-
-def balance_problem(outcome: BalanceNotReported) -> Speech:
-    if outcome.problem is BalanceProblem.NO_SUCH_ACCOUNT:
-        return Speech.of("I don't see an account of that type for you.") + (
-            ASK_BALANCE_ACCOUNT
-        )
-    return Speech.of("I didn't catch which account.") + ASK_BALANCE_ACCOUNT
-
-
-def transfer_issue(issue: TransferIssue) -> Speech:
-    """Why the answer cannot stand, followed by the question to ask again."""
-    ask = {
-        TransferField.SOURCE: ASK_SOURCE,
-        TransferField.TARGET: ASK_TARGET,
-        TransferField.AMOUNT: ASK_AMOUNT,
-    }[issue.field]
-    why = _TRANSFER_REASONS.get(issue.problem)
-    if issue.problem is TransferProblem.OVER_LIMIT and issue.limit is not None:
-        return Speech.of("The most you can transfer at once is ", issue.limit, ".") + (
-            ask
-        )
-    if issue.problem is TransferProblem.TOO_MANY_DECIMALS and issue.limit is not None:
-        places = MINOR_UNITS[issue.limit.currency]
-        return Speech.of(f"Amounts can have at most {places} decimal places.") + ask
-    return Speech.of(why) + ask if why else ask
-
-
-_TRANSFER_REASONS = {
-    TransferProblem.UNKNOWN_ACCOUNT_TYPE: "I didn't recognise that account.",
-    TransferProblem.NO_SUCH_ACCOUNT: "I don't see an account of that type for you.",
-    TransferProblem.CREDIT_AS_SOURCE: "Transfers can't be paid from a credit card.",
-    TransferProblem.SAME_ACCOUNT: (
-        "The money has to go to a different account from the one it comes from."
-    ),
-    TransferProblem.NOT_A_NUMBER: "I didn't get the amount.",
-    TransferProblem.NOT_POSITIVE: "The amount has to be more than zero.",
-    TransferProblem.INSUFFICIENT_FUNDS: (
-        "That's more than the money available in that account."
-    ),
+_TRANSFER_REASONS: Final = {
+    TransferProblem.UNKNOWN_ACCOUNT_TYPE: "unknown_account",
+    TransferProblem.NO_SUCH_ACCOUNT: "no_such_account",
+    TransferProblem.CREDIT_AS_SOURCE: "credit_as_source",
+    TransferProblem.SAME_ACCOUNT: "same_account",
+    TransferProblem.NOT_A_NUMBER: "not_a_number",
+    TransferProblem.NOT_POSITIVE: "not_positive",
+    TransferProblem.INSUFFICIENT_FUNDS: "insufficient_funds",
+}
+_CARD_QUESTIONS: Final = {
+    CardProblem.WHICH_CARD: "which_card",
+    CardProblem.UNKNOWN_CARD: "unknown_card",
 }
 
 
-def confirm_transfer(transfer: ValidTransfer) -> Speech:
-    said = Speech.of("You'd like to move ", transfer.amount, " from your")
-    said += account(transfer.source)
-    said += Speech.of("to your") + account(transfer.target)
-    return said.then(". Shall I go ahead?")
+class Messages:
+    """What the bot says in one locale, from that locale's catalogue."""
 
+    def __init__(self, catalogue: locales.Catalogue) -> None:
+        self._catalogue = catalogue
 
-def transfer_completed(outcome: TransferCompleted) -> Speech:
-    moved = outcome.transfer
-    said = Speech.of("Done. ", moved.amount, " has moved from your")
-    said += account(moved.source)
-    said += Speech.of("to your") + account(moved.target)
-    return said.then(". Your reference is ", Spelled(outcome.transfer_id), ".")
+    @property
+    def locale(self) -> str:
+        return self._catalogue.locale
 
+    @property
+    def help(self) -> Speech:
+        return self._say("help")
 
-def card_issue(issue: CardIssue) -> Speech:
-    if issue.problem is CardProblem.NO_CARDS:
-        return Speech.of("I don't see any cards on your profile.")
-    if issue.problem is CardProblem.WHICH_CARD:
-        choices = join_digits(issue.choices)
-        return Speech.of("Which card is lost? The one ending in ", *choices, "?")
-    if issue.problem is CardProblem.UNKNOWN_CARD:
-        choices = join_digits(issue.choices)
-        return Speech.of(
-            "I couldn't find a card ending in those digits. Your cards end in ",
-            *choices,
-            ". Which one is lost?",
+    @property
+    def not_understood(self) -> Speech:
+        return self._say("not_understood") + self.help
+
+    @property
+    def verify_first(self) -> Speech:
+        return self._say("verify_first")
+
+    @property
+    def escalate(self) -> Speech:
+        return self._say("escalate")
+
+    @property
+    def cancelled(self) -> Speech:
+        return self._say("cancelled")
+
+    @property
+    def ask_balance_account(self) -> Speech:
+        return self._say("ask_balance_account")
+
+    @property
+    def ask_source(self) -> Speech:
+        return self._say("ask_source")
+
+    @property
+    def ask_target(self) -> Speech:
+        return self._say("ask_target")
+
+    @property
+    def ask_amount(self) -> Speech:
+        return self._say("ask_amount")
+
+    @property
+    def ask_card(self) -> Speech:
+        return self._say("ask_card")
+
+    def account(self, account: Account) -> Speech:
+        """``checking account ending in 4821``."""
+        name = self._catalogue.text(_ACCOUNT_NAMES[account.account_type])
+        return self._say("account", name=name, digits=Digits(account.last_four))
+
+    def caller_verified(self, outcome: CallerVerified) -> Speech:
+        return self._say("caller_verified", first_name=outcome.customer.first_name)
+
+    def caller_refused(self, _: CallerRefused) -> Speech:
+        return self._say("caller_refused")
+
+    def balance(self, outcome: BalanceReported) -> Speech:
+        acct = outcome.account
+        said = self.account(acct)
+        if acct.account_type is AccountType.CREDIT and acct.owed is not None:
+            credit = outcome.credit_available
+            if credit is None:
+                return self._say("balance_owed", account=said, owed=acct.owed)
+            return self._say(
+                "balance_owed_and_credit", account=said, owed=acct.owed, credit=credit
+            )
+        return self._say("balance", account=said, amount=acct.available)
+
+    def balance_problem(self, outcome: BalanceNotReported) -> Speech:
+        if outcome.problem is BalanceProblem.NO_SUCH_ACCOUNT:
+            return self._say("no_such_account") + self.ask_balance_account
+        return self._say("which_account") + self.ask_balance_account
+
+    def transfer_issue(self, issue: TransferIssue) -> Speech:
+        """Why the answer cannot stand, followed by the question to ask again."""
+        ask = {
+            TransferField.SOURCE: self.ask_source,
+            TransferField.TARGET: self.ask_target,
+            TransferField.AMOUNT: self.ask_amount,
+        }[issue.field]
+        limit = issue.limit
+        if issue.problem is TransferProblem.OVER_LIMIT and limit is not None:
+            return self._say("over_limit", limit=limit) + ask
+        if issue.problem is TransferProblem.TOO_MANY_DECIMALS and limit is not None:
+            places = MINOR_UNITS[limit.currency]
+            return self._say("too_many_decimals", places=places) + ask
+        why = _TRANSFER_REASONS.get(issue.problem)
+        return self._say(why) + ask if why else ask
+
+    def confirm_transfer(self, transfer: ValidTransfer) -> Speech:
+        return self._say(
+            "confirm_transfer",
+            amount=transfer.amount,
+            source=self.account(transfer.source),
+            target=self.account(transfer.target),
         )
-    return Speech.of("Please say the last four digits of the card.")
+
+    def transfer_completed(self, outcome: TransferCompleted) -> Speech:
+        moved = outcome.transfer
+        return self._say(
+            "transfer_completed",
+            amount=moved.amount,
+            source=self.account(moved.source),
+            target=self.account(moved.target),
+            reference=Spelled(outcome.transfer_id),
+        )
+
+    def card_issue(self, issue: CardIssue) -> Speech:
+        if issue.problem is CardProblem.NO_CARDS:
+            return self._say("no_cards")
+        key = _CARD_QUESTIONS.get(issue.problem)
+        if key is not None:
+            last = self._catalogue.text("messages.or")
+            choices = Speech(join_digits(issue.choices, last))
+            return self._say(key, choices=choices)
+        return self._say("card_digits")
+
+    def confirm_card_block(self, last_four: str) -> Speech:
+        return self._say("confirm_card_block", card=Digits(last_four))
+
+    def card_blocked(self, outcome: CardBlocked) -> Speech:
+        card = Digits(outcome.card.last_four)
+        if outcome.already_blocked:
+            said = self._say("card_already_blocked", card=card)
+        else:
+            said = self._say("card_blocked", card=card)
+        if outcome.replacement_ordered:
+            said += self._say("replacement_ordered")
+        reference = Spelled(outcome.case_reference)
+        return said + self._say("case_reference", reference=reference)
+
+    def _say(self, key: str, **values: locales.Value) -> Speech:
+        return self._catalogue.speech(f"messages.{key}", **values)
 
 
-def confirm_card_block(last_four: str) -> Speech:
-    return Speech.of(
-        "You'd like to block the card ending in ",
-        Digits(last_four),
-        " and order a replacement. Shall I go ahead?",
-    )
+@functools.cache
+def _messages(locale: str) -> Messages:
+    return Messages(locales.load(locale))
 
 
-def card_blocked(outcome: CardBlocked) -> Speech:
-    card = Digits(outcome.card.last_four)
-    if outcome.already_blocked:
-        said = Speech.of("Your card ending in ", card, " was already blocked.")
-    else:
-        said = Speech.of("Your card ending in ", card, " is now blocked.")
-    if outcome.replacement_ordered:
-        said += Speech.of("A replacement is on its way.")
-    reference = Spelled(outcome.case_reference)
-    return said + Speech.of("Your case reference is ", reference, ".")
+def for_locale(locale: str | None) -> Messages:
+    """The bot's words in `locale` (``es_US``, ``es-US``...); English if unknown."""
+    return _messages(locales.locale_id(locale))
+
+
+ENGLISH: Final = locales.DEFAULT
+
+# The English constants of old, read on first use: ``messages.ESCALATE``.
+_CONSTANTS: Final = frozenset(
+    {
+        "HELP",
+        "NOT_UNDERSTOOD",
+        "VERIFY_FIRST",
+        "ESCALATE",
+        "CANCELLED",
+        "ASK_BALANCE_ACCOUNT",
+        "ASK_SOURCE",
+        "ASK_TARGET",
+        "ASK_AMOUNT",
+        "ASK_CARD",
+    }
+)
+
+
+def __getattr__(name: str) -> Speech:
+    if name not in _CONSTANTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    speech: Speech = getattr(for_locale(ENGLISH), name.lower())
+    return speech

@@ -1,8 +1,10 @@
 """What the bot says, kept as parts so voice and text channels can each read it.
 
-A `Speech` is a sequence of plain words, digits to read one by one, references
-to spell and amounts of money. Text channels get plain text; voice gets SSML in
-which digits are read singly and amounts as money.
+A `Speech` is a sequence of words, digits to read one by one and references to
+spell. Text channels get plain text; voice gets SSML in which digits and
+references are read character by character, in any locale. Words arrive here
+already in the caller's language, amounts and dates already written out the
+locale's way (see `adapters.locales`), so rendering needs no locale.
 """
 
 from __future__ import annotations
@@ -11,10 +13,6 @@ from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
 from attrs import frozen
-
-from banking_domain.money import MINOR_UNITS, Money
-
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 
 @frozen
@@ -31,7 +29,7 @@ class Spelled:
     text: str
 
 
-Part = str | Digits | Spelled | Money
+Part = str | Digits | Spelled
 
 
 @frozen
@@ -51,23 +49,16 @@ class Speech:
         return Speech((*self.parts, *parts))
 
 
-def money_text(money: Money) -> str:
-    """``$2,450.13`` for currencies with a symbol, ``1,000 JPY`` otherwise."""
-    number = f"{money.amount:,.{MINOR_UNITS[money.currency]}f}"
-    symbol = _SYMBOLS.get(money.currency)
-    if money.amount < 0:
-        number = number.removeprefix("-")
-        return f"-{symbol}{number}" if symbol else f"-{number} {money.currency}"
-    return f"{symbol}{number}" if symbol else f"{number} {money.currency}"
+def join_digits(choices: Iterable[str], last: str = "or") -> tuple[Part, ...]:
+    """``5511, 1200 or 0019`` as parts, each number read as digits.
 
-
-def join_digits(choices: Iterable[str]) -> tuple[Part, ...]:
-    """``5511 or 0019`` as parts, each number read as digits."""
+    `last` is the locale's word before the final choice.
+    """
     items = list(choices)
     parts: list[Part] = []
     for index, item in enumerate(items):
         if index:
-            parts.append(" or " if index == len(items) - 1 else ", ")
+            parts.append(f" {last} " if index == len(items) - 1 else ", ")
         parts.append(Digits(item))
     return tuple(parts)
 
@@ -85,8 +76,6 @@ def _plain(part: Part) -> str:
         return part.digits
     if isinstance(part, Spelled):
         return part.text
-    if isinstance(part, Money):
-        return money_text(part)
     return part
 
 
@@ -95,6 +84,4 @@ def _ssml(part: Part) -> str:
         return f'<say-as interpret-as="digits">{escape(part.digits)}</say-as>'
     if isinstance(part, Spelled):
         return f'<say-as interpret-as="characters">{escape(part.text)}</say-as>'
-    if isinstance(part, Money):
-        return escape(money_text(part))
     return escape(part)

@@ -1,4 +1,4 @@
-"""The `bankbot` command: a demo call, event files through the handlers, the sandbox."""
+"""The `bankbot` command: a demo call, a chat, event files, the sandbox bank."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import attrs
 
 from entrypoints.settings import SANDBOX, ConfigurationError, Settings
 
@@ -39,6 +41,23 @@ def _parser() -> argparse.ArgumentParser:
         "--logs", action="store_true", help="also print the JSON log lines"
     )
     demo.set_defaults(run=_demo)
+
+    chat = commands.add_parser(
+        "chat", help="talk to the bot in the terminal, on the sandbox bank"
+    )
+    chat.add_argument("--phone", help="the number the caller rings from (demo)")
+    chat.add_argument("--pin", help="the PIN the caller keys in (demo)")
+    chat.add_argument("--locale", choices=["en_US", "es_US"], default="en_US")
+    chat.add_argument(
+        "--voice", action="store_true", help="speak: Speech input, SSML replies"
+    )
+    chat.add_argument(
+        "--debug", action="store_true", help="print each Lex event and reply (JSON)"
+    )
+    chat.add_argument(
+        "--logs", action="store_true", help="also print the JSON log lines"
+    )
+    chat.set_defaults(run=_chat)
 
     invoke = commands.add_parser(
         "invoke", help="run event files through a handler and print the replies"
@@ -72,6 +91,23 @@ def _demo(args: argparse.Namespace) -> int:
     finally:
         service.close()
     return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from entrypoints.bootstrap import build_service
+    from entrypoints.chat import ChatOptions, run_chat
+
+    options = ChatOptions(locale=args.locale, voice=args.voice, debug=args.debug)
+    if args.phone is not None:
+        options = attrs.evolve(options, phone=args.phone)
+    if args.pin is not None:
+        options = attrs.evolve(options, pin=args.pin)
+    logs = sys.stderr if args.logs else io.StringIO()
+    service = build_service(Settings(mode=SANDBOX), log_stream=logs)
+    try:
+        return run_chat(service, options, sys.stdin, sys.stdout, sys.stderr)
+    finally:
+        service.close()
 
 
 def _invoke(args: argparse.Namespace) -> int:

@@ -70,7 +70,10 @@ def lex_event(
 
 
 def connect_event(
-    contact_id: str, phone: str, parameters: Mapping[str, str]
+    contact_id: str,
+    phone: str,
+    parameters: Mapping[str, str],
+    language: str = "en-US",
 ) -> dict[str, Any]:
     """A Connect "Invoke AWS Lambda function" event for an inbound voice call."""
     return {
@@ -83,7 +86,7 @@ def connect_event(
                 "CustomerEndpoint": {"Address": phone, "Type": "TELEPHONE_NUMBER"},
                 "InitialContactId": contact_id,
                 "InitiationMethod": "INBOUND",
-                "LanguageCode": "en-US",
+                "LanguageCode": language,
             },
             "Parameters": dict(parameters),
         },

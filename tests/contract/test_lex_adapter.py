@@ -412,7 +412,9 @@ class TestReportLostCard:
         reply = await caller.say("lost-card-dialog-confirm-text")
 
         assert action(reply) == {"type": "ConfirmIntent"}
-        assert said(reply) == to_plain_text(messages.confirm_card_block("5511"))
+        assert said(reply) == to_plain_text(
+            messages.for_locale("en_US").confirm_card_block("5511")
+        )
         assert attributes(reply)["pendingKey"] == MINTED
 
     async def test_an_unknown_card_is_asked_for_again(self, caller: Caller) -> None:
@@ -455,7 +457,9 @@ class TestReportLostCard:
         reply = await caller.say("lost-card-fulfillment-unconfirmed-dtmf")
 
         assert action(reply) == {"type": "ConfirmIntent"}
-        assert said(reply) == to_ssml(messages.confirm_card_block("0019"))
+        assert said(reply) == to_ssml(
+            messages.for_locale("en_US").confirm_card_block("0019")
+        )
 
     async def test_a_caller_with_one_card_is_asked_about_that_card(
         self, bank: Bank

@@ -11,7 +11,8 @@ caller has confirmed, and carry an idempotency key minted when the question was
 asked, so the same fulfilment event arriving again changes nothing twice.
 
 Errors are not caught here: `failure_reply` is the one place that turns one
-into a reply, and the entrypoint calls it.
+into a reply, and the entrypoint calls it. Every reply, that one included,
+speaks the turn's locale (``bot.localeId``); see `messages.for_locale`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
+
+import attrs
 
 from adapters import messages
 from adapters.lex.events import LexTurn
@@ -37,6 +40,7 @@ from adapters.lex.responses import (
     elicit_slot,
     to_wire,
 )
+from adapters.messages import Messages
 from adapters.speech import Speech
 from banking_domain.errors import NotAuthenticated
 from banking_domain.identity import Credentials
@@ -85,7 +89,7 @@ def intent_handlers(
         "CheckBalance": BalanceIntent(use_cases.check_balance),
         "TransferFunds": TransferIntent(use_cases.transfer_funds, new_key),
         "ReportLostCard": LostCardIntent(use_cases.report_lost_card, new_key),
-        FALLBACK_INTENT: NotUnderstood(messages.NOT_UNDERSTOOD),
+        FALLBACK_INTENT: NotUnderstood(apologise=True),
     }
 
 
@@ -96,7 +100,7 @@ class LexDialog:
         self, use_cases: UseCases, new_key: Callable[[], str] = _new_key
     ) -> None:
         self._handlers = intent_handlers(use_cases, new_key)
-        self._unknown = NotUnderstood(messages.HELP)
+        self._unknown = NotUnderstood(apologise=False)
         self._unnamed = self._handlers[FALLBACK_INTENT]
 
     async def respond(self, turn: LexTurn) -> dict[str, Any]:
@@ -116,12 +120,13 @@ def failure_reply(turn: LexTurn, error: BaseException) -> dict[str, Any]:
     including one read from garbage.
     """
     intent = _echo(turn) if turn.intent_name else Intent(FALLBACK_INTENT)
+    says = _words(turn)
     if isinstance(error, NotAuthenticated):
         attributes = {**turn.session_attributes, AUTH_REQUIRED: "true"}
-        speech = messages.VERIFY_FIRST
+        speech = says.verify_first
     else:
         attributes = {**turn.session_attributes, ESCALATE: "true"}
-        speech = messages.ESCALATE
+        speech = says.escalate
     return to_wire(close(intent, "Failed", attributes, _say(turn, speech)))
 
 
@@ -129,13 +134,18 @@ def failure_reply(turn: LexTurn, error: BaseException) -> dict[str, Any]:
 
 
 class NotUnderstood:
-    """Any intent the bot cannot act on: say what it can do, ask again."""
+    """Any intent the bot cannot act on: say what it can do, ask again.
 
-    def __init__(self, speech: Speech) -> None:
-        self._speech = speech
+    With `apologise`, first say that the words were not understood.
+    """
+
+    def __init__(self, *, apologise: bool) -> None:
+        self._apologise = apologise
 
     async def dialog(self, turn: LexTurn) -> LexReply:
-        return elicit_intent(turn.session_attributes, _say(turn, self._speech))
+        says = _words(turn)
+        speech = says.not_understood if self._apologise else says.help
+        return elicit_intent(turn.session_attributes, _say(turn, speech))
 
     async def fulfil(self, turn: LexTurn) -> LexReply:
         return await self.dialog(turn)
@@ -153,7 +163,7 @@ class BalanceIntent:
         words = turn.slots.get(self.SLOT)
         if words is not None and AccountType.parse(words) is None:
             problem = BalanceNotReported(BalanceProblem.UNKNOWN_ACCOUNT_TYPE)
-            return _elicit(turn, self.SLOT, messages.balance_problem(problem))
+            return _elicit(turn, self.SLOT, _words(turn).balance_problem(problem))
         return delegate(_echo(turn), turn.session_attributes)
 
     async def fulfil(self, turn: LexTurn) -> LexReply:
@@ -161,8 +171,8 @@ class BalanceIntent:
             _credentials(turn), turn.slots.get(self.SLOT)
         )
         if isinstance(outcome, BalanceNotReported):
-            return _elicit(turn, self.SLOT, messages.balance_problem(outcome))
-        speech = messages.balance(outcome)
+            return _elicit(turn, self.SLOT, _words(turn).balance_problem(outcome))
+        speech = _words(turn).balance(outcome)
         return close(
             _echo(turn), "Fulfilled", turn.session_attributes, _say(turn, speech)
         )
@@ -262,7 +272,9 @@ class TransferIntent(_ConfirmedChange):
         checked = await self._transfer_funds.check(_credentials(turn), request)
         if isinstance(checked, TransferIssue):
             return self._ask_again(turn, checked)
-        return None if checked is None else messages.confirm_transfer(checked)
+        if checked is None:
+            return None
+        return _words(turn).confirm_transfer(checked)
 
     def ask_missing(self, turn: LexTurn) -> LexReply:
         missing = next(
@@ -277,7 +289,7 @@ class TransferIntent(_ConfirmedChange):
         )
         if isinstance(outcome, TransferRejected):
             return self._ask_again(turn, outcome.issue)
-        speech = messages.transfer_completed(outcome)
+        speech = _words(turn).transfer_completed(outcome)
         return close(_echo(turn), "Fulfilled", _settled(turn), _say(turn, speech))
 
     def _request(self, turn: LexTurn) -> TransferRequest:
@@ -286,7 +298,7 @@ class TransferIntent(_ConfirmedChange):
 
     def _ask_again(self, turn: LexTurn, issue: TransferIssue) -> LexReply:
         slot = self._SLOT_OF[issue.field]
-        return _elicit(turn, slot, messages.transfer_issue(issue))
+        return _elicit(turn, slot, _words(turn).transfer_issue(issue))
 
 
 class LostCardIntent(_ConfirmedChange):
@@ -304,18 +316,24 @@ class LostCardIntent(_ConfirmedChange):
         card = await self._report_lost_card.check(_credentials(turn), words)
         if isinstance(card, CardIssue):
             return self._ask_again(turn, card)
-        return messages.confirm_card_block(card.last_four)
+        question = _words(turn).confirm_card_block(card.last_four)
+        if words is None:
+            # The caller's only card: the confirmation fills the slot, so that
+            # Lex has nothing left to ask and fulfilment blocks this card.
+            slots = {**turn.slots, self.SLOT: card.last_four}
+            return self._confirm(attrs.evolve(turn, slots=slots), question)
+        return question
 
     async def act(self, turn: LexTurn, key: str) -> LexReply:
         words = turn.slots.get(self.SLOT)
         outcome = await self._report_lost_card(_credentials(turn), words, key)
         if isinstance(outcome, CardNotBlocked):
             return self._ask_again(turn, outcome.issue)
-        speech = messages.card_blocked(outcome)
+        speech = _words(turn).card_blocked(outcome)
         return close(_echo(turn), "Fulfilled", _settled(turn), _say(turn, speech))
 
     def _ask_again(self, turn: LexTurn, issue: CardIssue) -> LexReply:
-        speech = messages.card_issue(issue)
+        speech = _words(turn).card_issue(issue)
         if issue.problem is CardProblem.NO_CARDS:
             # Asking again cannot help: there is nothing to block.
             return close(_echo(turn), "Fulfilled", _settled(turn), _say(turn, speech))
@@ -340,6 +358,11 @@ def _echo(turn: LexTurn) -> Intent:
     return Intent(name, slots, turn.intent_state, turn.confirmation_state)
 
 
+def _words(turn: LexTurn) -> Messages:
+    """What the bot says in the turn's locale (``bot.localeId``)."""
+    return messages.for_locale(turn.locale)
+
+
 def _say(turn: LexTurn, speech: Speech) -> Message:
     return Message.speak(speech, turn.voice)
 
@@ -350,7 +373,7 @@ def _elicit(turn: LexTurn, slot: str, speech: Speech) -> LexReply:
 
 def _cancelled(turn: LexTurn) -> LexReply:
     # The caller said no: a choice, not a failure, so the intent is done.
-    message = _say(turn, messages.CANCELLED)
+    message = _say(turn, _words(turn).cancelled)
     return close(_echo(turn), "Fulfilled", _settled(turn), message)
 
 
