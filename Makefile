@@ -14,6 +14,8 @@ test: $(STAMP) lint typecheck unit
 lint: $(STAMP)
 	$(BIN)/ruff format --check src tests
 	$(BIN)/ruff check src tests
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/bankbot template --check
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

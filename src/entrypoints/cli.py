@@ -77,6 +77,24 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.set_defaults(run=_serve)
+
+    template = commands.add_parser(
+        "template", help="write the bot definition into the SAM template's bot part"
+    )
+    template.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 when the template's bot part is stale",
+    )
+    template.add_argument(
+        "--template",
+        type=Path,
+        default=Path("template.yaml"),
+        dest="template_path",
+        metavar="FILE",
+        help="the SAM template (default: template.yaml)",
+    )
+    template.set_defaults(run=_template)
     return parser
 
 
@@ -159,6 +177,29 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as error:  # a host other than loopback
         print(f"bankbot: {error}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _template(args: argparse.Namespace) -> int:
+    from lexbot.cloudformation import TemplateError, splice
+    from lexbot.definition import DefinitionError, load_bot_definition
+
+    path: Path = args.template_path
+    try:
+        current = path.read_text(encoding="utf-8")
+        updated = splice(current, load_bot_definition())
+    except (OSError, DefinitionError, TemplateError) as error:
+        print(f"bankbot: {error}", file=sys.stderr)
+        return 2
+
+    if updated == current:
+        print(f"{path}: the bot part is up to date")
+        return 0
+    if args.check:
+        print(f"bankbot: {path} is stale: run `bankbot template`", file=sys.stderr)
+        return 1
+    path.write_text(updated, encoding="utf-8")
+    print(f"{path}: bot part rewritten from the bot definition")
     return 0
 
 
