@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit fuzz faults lock clean
+.PHONY: run test lint typecheck unit fuzz faults package lock clean
 
 run: $(STAMP)
 	$(BIN)/bankbot chat
@@ -12,13 +12,14 @@ run: $(STAMP)
 test: $(STAMP) lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src tests
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/bankbot template --check
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy scripts/package.py
 
 unit: $(STAMP)
 	$(BIN)/pytest
@@ -39,6 +40,11 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# The Lambda deployment artifact: build/lambda/ and build/bankbot-lambda.zip.
+# Needs PyPI (Linux arm64 wheels for Python 3.12); not part of make test.
+package: $(STAMP)
+	$(BIN)/python scripts/package.py
+
 # Re-resolve both lock files after a change to the dependencies in pyproject.toml.
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
@@ -47,4 +53,4 @@ lock: $(STAMP)
 		--python-version 3.11 -o requirements-dev.lock -q
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache
