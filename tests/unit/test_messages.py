@@ -272,11 +272,9 @@ class TestSpanish:
     def test_the_choice_of_cards(self) -> None:
         issue = CardIssue(CardProblem.WHICH_CARD, ("5511", "0019"))
 
-        said = self.says.card_issue(issue)
+        said = to_plain_text(self.says.card_issue(issue))
 
-        assert (
-            to_plain_text(said) == "¿Qué tarjeta perdió? ¿La terminada en 5511 o 0019?"
-        )
+        assert said == "¿Qué tarjeta perdió? ¿La terminada en 5511 o 0019?"
 
     def test_the_transfer_limit(self) -> None:
         issue = TransferIssue(
