@@ -34,6 +34,7 @@ class ConnectEntrypoint:
                 lambda: self._operations.respond(call),
                 lambda error: failure_reply(call, error),
                 lambda reply: reply.get("status", "?"),
+                escalates=lambda reply: reply.get("escalate") == "true",
             )
 
 

@@ -78,9 +78,16 @@ def serve_turn(
     respond: Callable[[], Awaitable[R]],
     fail: Callable[[BaseException], R],
     outcome_of: Callable[[R], str],
+    *,
+    escalates: Callable[[R], bool] = lambda _: False,
 ) -> R:
-    """Runs one turn; every error becomes `fail`'s reply and is logged once."""
+    """Runs one turn; every error becomes `fail`'s reply and is logged once.
+
+    The turn's log line says whether the caller was handed to an agent: after
+    an error other than a missing identity, or when `escalates` says so.
+    """
     started = time.perf_counter()
+    escalated = False
     try:
         reply = runner.run(respond, budget_seconds)
     except NotAuthenticated as error:
@@ -88,13 +95,17 @@ def serve_turn(
         reply = fail(error)
     except DependencyError as error:
         logger.error("dependency failed, caller escalated", exc_info=error)
-        reply = fail(error)
+        reply, escalated = fail(error), True
     except Exception as error:
         logger.exception("unexpected failure, caller escalated")
-        reply = fail(error)
+        reply, escalated = fail(error), True
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     logger.info(
         "turn handled",
-        extra={"outcome": outcome_of(reply), "duration_ms": duration_ms},
+        extra={
+            "outcome": outcome_of(reply),
+            "escalated": escalated or escalates(reply),
+            "duration_ms": duration_ms,
+        },
     )
     return reply

@@ -309,6 +309,27 @@ class TestFailingBank:
         assert reply["status"] == "ERROR"
         assert reply["escalate"] == "true"
 
+    def test_the_turns_log_line_says_the_caller_was_handed_over(
+        self, log_lines: Any
+    ) -> None:
+        failing = FakeAccountGateway.with_demo_customers()
+        service = service_over(failing, Settings(mode=SANDBOX))
+        caller = identity_for(service)
+        failing.fail_with = AccountServiceError("503")
+
+        ask(
+            service,
+            "CheckBalance",
+            "FulfillmentCodeHook",
+            caller,
+            AccountType="checking",
+        )
+        ask(service, "FallbackIntent", "DialogCodeHook", caller)
+        service.close()
+
+        turns = [line for line in log_lines() if line["message"] == "turn handled"]
+        assert [turn["escalated"] for turn in turns] == [True, False]
+
 
 def identity_for(service: Service) -> dict[str, str]:
     from banking_domain.model import CustomerId
