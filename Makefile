@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit fuzz faults package lock clean
+.PHONY: run test lint typecheck unit fuzz faults bench package lock clean
 
 run: $(STAMP)
 	$(BIN)/bankbot chat
@@ -12,8 +12,8 @@ run: $(STAMP)
 test: $(STAMP) lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src tests scripts
-	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts bench
+	$(BIN)/ruff check src tests scripts bench
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/bankbot template --check
 
@@ -39,6 +39,11 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Cold start, warm turns, memory and package size; writes bench/results.json
+# and docs/bench.md. Not part of make test (about two minutes).
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 # The Lambda deployment artifact: build/lambda/ and build/bankbot-lambda.zip.
 # Needs PyPI (Linux arm64 wheels for Python 3.12); not part of make test.
