@@ -66,34 +66,30 @@ _outcome = "-"
 {_REPORT}
 """
 
-LEX = f"""\
+
+def _first_event(module: str, outcome: str) -> str:
+    """A child that imports one entrypoint and serves the event file it is given."""
+    return f"""\
 import time
 _t0 = time.perf_counter()
-from entrypoints.lex_lambda import handler
+from entrypoints.{module} import handler
 _t1 = time.perf_counter()
 import json, sys
 with open(sys.argv[1]) as _file:
     _event = json.load(_file)
 _reply = handler(_event, None)
 _t2 = time.perf_counter()
-_state = _reply["sessionState"]
-_outcome = _state["dialogAction"]["type"] + ":" + _state["intent"]["state"]
+_outcome = {outcome}
 {_REPORT}
 """
 
-CONNECT = f"""\
-import time
-_t0 = time.perf_counter()
-from entrypoints.connect_lambda import handler
-_t1 = time.perf_counter()
-import json, sys
-with open(sys.argv[1]) as _file:
-    _event = json.load(_file)
-_reply = handler(_event, None)
-_t2 = time.perf_counter()
-_outcome = _reply["status"]
-{_REPORT}
-"""
+
+LEX = _first_event(
+    "lex_lambda",
+    '_reply["sessionState"]["dialogAction"]["type"] + ":" '
+    '+ _reply["sessionState"]["intent"]["state"]',
+)
+CONNECT = _first_event("connect_lambda", '_reply["status"]')
 
 # name: (script, event file or None, the outcome a good first turn gives)
 VARIANTS = {
