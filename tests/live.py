@@ -1,8 +1,9 @@
 """The service in live mode, as on Lambda, against servers on loopback.
 
-Secrets come from moto's SSM through the real `SsmSecretStore` (boto3 finds
-moto through ``AWS_ENDPOINT_URL_SSM``), and the account API is whatever
-loopback URL the test names: the served sandbox or a fault-injecting server.
+Secrets come from moto's SSM through the real `SsmSecretStore`, which finds
+moto through ``AWS_ENDPOINT_URL_SSM`` and its keys in the environment, as on
+Lambda; the account API is whatever loopback URL the test names: the served
+sandbox or a fault-injecting server.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tests.servers import DUMMY_CREDENTIALS, REGION, Moto
 TEST_SIGNING_KEY = "live-test-signing-key-not-secret"
 
 
-def point_boto3_at(moto: Moto, monkeypatch: pytest.MonkeyPatch) -> None:
+def point_aws_at(moto: Moto, monkeypatch: pytest.MonkeyPatch) -> None:
     """The standard AWS environment, aimed at moto; no machine config is read."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", moto.endpoint)
     monkeypatch.setenv("AWS_REGION", REGION)
@@ -30,6 +31,7 @@ def point_boto3_at(moto: Moto, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "AWS_SECRET_ACCESS_KEY", DUMMY_CREDENTIALS["aws_secret_access_key"]
     )
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
@@ -58,7 +60,7 @@ def live_service(
     **overrides: Any,
 ) -> Iterator[Service]:
     """A live-mode service, built as the handlers build it, closed afterwards."""
-    point_boto3_at(moto, monkeypatch)
+    point_aws_at(moto, monkeypatch)
     service = build_service(live_settings(moto, bank_api_url, **overrides))
     try:
         yield service

@@ -6,22 +6,22 @@ listening (no sleeping), and stops when its context ends.
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import boto3
+import httpx
 import uvicorn
+from botocore.credentials import Credentials
 from moto.server import ThreadedMotoServer
 
-from adapters.secrets import ssm_client
-
-if TYPE_CHECKING:
-    from mypy_boto3_ssm import SSMClient
+from adapters.secrets import SsmSecretStore
 
 REGION = "us-east-1"
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -33,8 +33,12 @@ class Moto:
 
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
-        self.admin = boto3.client(
-            "ssm", endpoint_url=endpoint, region_name=REGION, **DUMMY_CREDENTIALS
+        self.admin = self.aws("ssm")
+
+    def aws(self, service: str) -> Any:
+        """A boto3 client for a service of this server (SSM, IAM, STS)."""
+        return boto3.client(
+            service, endpoint_url=self.endpoint, region_name=REGION, **DUMMY_CREDENTIALS
         )
 
     def put(
@@ -48,28 +52,66 @@ class Moto:
             self.admin.put_parameter(Name=names[logical], Value=value, Type=kind)
         return names
 
-    def client_factory(self) -> CountingFactory:
-        return CountingFactory(self.endpoint)
-
-
-class CountingFactory:
-    """Builds the adapter's real client for an endpoint; counts clients and reads."""
-
-    def __init__(self, endpoint: str) -> None:
-        self.endpoint = endpoint
-        self.clients = 0
-        self.reads = 0
-
-    def __call__(self) -> SSMClient:
-        self.clients += 1
-        client = ssm_client(
-            region_name=REGION, endpoint_url=self.endpoint, **DUMMY_CREDENTIALS
+    def store(
+        self,
+        names: Mapping[str, str],
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        endpoint: str | None = None,
+        credentials: Credentials | None = None,
+        **options: Any,
+    ) -> SsmSecretStore:
+        """The adapter aimed at this server (or `endpoint`), with dummy keys."""
+        return SsmSecretStore(
+            names,
+            region=REGION,
+            endpoint_url=endpoint or self.endpoint,
+            credentials=credentials or dummy_credentials(),
+            transport=transport,
+            **options,
         )
-        client.meta.events.register("before-call.ssm.GetParameter", self._count)
-        return client
 
-    def _count(self, **_: Any) -> None:
-        self.reads += 1
+    @contextmanager
+    def authenticating(self) -> Iterator[None]:
+        """moto checks every request's signature and IAM policy meanwhile.
+
+        The switch is moto's, for the whole process: parameters, users and
+        roles must exist before, and the admin client is refused during.
+        """
+        reset = f"{self.endpoint}/moto-api/reset-auth"
+        httpx.post(reset, content=b"0").raise_for_status()
+        try:
+            yield
+        finally:
+            httpx.post(reset, content=b"inf").raise_for_status()
+
+
+def dummy_credentials() -> Credentials:
+    return Credentials(
+        DUMMY_CREDENTIALS["aws_access_key_id"],
+        DUMMY_CREDENTIALS["aws_secret_access_key"],
+    )
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """httpx's own transport, keeping every request that went through it."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self.requests: list[httpx.Request] = []
+        self.closed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        self.closed = True
+        await self._inner.aclose()
+
+    def names_asked(self) -> list[list[str]]:
+        """The parameter names of each GetParameters request, in order."""
+        return [json.loads(request.content)["Names"] for request in self.requests]
 
 
 @contextmanager

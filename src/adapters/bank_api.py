@@ -41,7 +41,7 @@ from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 from tenacity.stop import stop_base
 from tenacity.wait import wait_random_exponential
 
-from adapters.deadline import seconds_left
+from adapters.http_client import MAYBE_SENT, NEVER_SENT, NoTimeForAnotherTry
 from banking_domain.errors import (
     AccountServiceError,
     Declined,
@@ -58,17 +58,6 @@ API_KEY_SECRET: Final = "bank-api-key"  # noqa: S105 - the name, not the key
 _log = logging.getLogger(__name__)
 
 _TRANSIENT_STATUSES: Final = frozenset({429, 502, 503, 504})
-# Failures where the request surely never reached the bank.
-_NEVER_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Failures after which the bank may or may not have acted; safe to repeat only
-# when the call is idempotent. Read and protocol errors include a pooled
-# connection the server closed while the execution environment was frozen.
-_MAYBE_SENT: Final = (
-    httpx.TimeoutException,
-    httpx.ReadError,
-    httpx.WriteError,
-    httpx.RemoteProtocolError,
-)
 _DECLINES: Final = {
     "insufficient_funds": TransferProblem.INSUFFICIENT_FUNDS,
     "same_account": TransferProblem.SAME_ACCOUNT,
@@ -80,26 +69,6 @@ _AMOUNT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,3})?")
 _BAD_BODY: Final = (cattrs.BaseValidationError, ValueError, TypeError, KeyError)
 
 _T = TypeVar("_T")
-
-
-def build_client(
-    base_url: str, transport: httpx.AsyncBaseTransport | None = None
-) -> httpx.AsyncClient:
-    """The one client of an execution environment, with explicit timeouts.
-
-    The timeouts bound each phase of a request; the turn's deadline, enforced
-    by the entrypoint, bounds the whole.
-    """
-    return httpx.AsyncClient(
-        base_url=base_url,
-        transport=transport,
-        timeout=httpx.Timeout(2.0, connect=1.0, read=2.0, write=2.0, pool=1.0),
-        limits=httpx.Limits(
-            max_connections=20, max_keepalive_connections=10, keepalive_expiry=30.0
-        ),
-        headers={"accept": "application/json", "user-agent": "bankbot"},
-        follow_redirects=False,
-    )
 
 
 class HttpAccountGateway:
@@ -223,7 +192,7 @@ class HttpAccountGateway:
             stop=(
                 stop_after_attempt(self._max_attempts)
                 | _AskedToWaitTooLong(self._max_retry_after)
-                | _NoTimeForAnotherTry(self._min_attempt_seconds)
+                | NoTimeForAnotherTry(self._min_attempt_seconds)
             ),
             wait=self._wait,
             retry=lambda state: _worth_retrying(call, state),
@@ -284,9 +253,9 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def _worth_retrying(call: _Call, state: RetryCallState) -> bool:
     error = state.outcome.exception() if state.outcome else None
-    if isinstance(error, _NEVER_SENT):
+    if isinstance(error, NEVER_SENT):
         return True
-    return call.idempotent and isinstance(error, (_TransientStatus, *_MAYBE_SENT))
+    return call.idempotent and isinstance(error, (_TransientStatus, *MAYBE_SENT))
 
 
 class _AskedToWaitTooLong(stop_base):
@@ -297,18 +266,6 @@ class _AskedToWaitTooLong(stop_base):
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         return retry_state.upcoming_sleep > self._longest
-
-
-class _NoTimeForAnotherTry(stop_base):
-    """Gives up when the turn's deadline would pass during the next attempt."""
-
-    def __init__(self, attempt_seconds: float) -> None:
-        self._attempt_seconds = attempt_seconds
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        left = seconds_left()
-        needed = retry_state.upcoming_sleep + self._attempt_seconds
-        return left is not None and left < needed
 
 
 # ------------------------------------------------------------------ errors

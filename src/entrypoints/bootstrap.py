@@ -14,8 +14,9 @@ from typing import TextIO
 import attrs
 import httpx
 
-from adapters.bank_api import API_KEY_SECRET, HttpAccountGateway, build_client
+from adapters.bank_api import API_KEY_SECRET, HttpAccountGateway
 from adapters.clock import SystemClock
+from adapters.http_client import build_client
 from adapters.logging import AuditLogger, configure_logging
 from banking_domain.identity import SIGNING_KEY, CallerTokens
 from banking_domain.ports import AccountGateway, AuditLog, Clock, SecretStore
@@ -32,6 +33,9 @@ from entrypoints.turn import TurnRunner
 # Where the in-process sandbox pretends to live; no request leaves the process.
 _SANDBOX_URL = "http://sandbox.bankbot.invalid"
 
+# The secret store, the bank's client, and what closes every client built.
+_Parts = tuple[SecretStore, httpx.AsyncClient, Callable[[], Awaitable[None]]]
+
 
 @attrs.define
 class Service:
@@ -41,10 +45,10 @@ class Service:
     use_cases: UseCases
     tokens: CallerTokens
     runner: TurnRunner
-    close_client: Callable[[], Awaitable[None]]
+    close_clients: Callable[[], Awaitable[None]]
 
     def close(self) -> None:
-        self.runner.close(self.close_client)
+        self.runner.close(self.close_clients)
 
 
 def build_service(settings: Settings, log_stream: TextIO | None = None) -> Service:
@@ -55,14 +59,14 @@ def build_service(settings: Settings, log_stream: TextIO | None = None) -> Servi
     """
     configure_logging(settings.log_level, log_stream)
     if settings.sandbox:
-        secrets, client = _sandbox_parts()
+        secrets, client, close_clients = _sandbox_parts()
     else:
-        secrets, client = _live_parts(settings)
+        secrets, client, close_clients = _live_parts(settings)
     gateway = HttpAccountGateway(client, secrets)
     tokens, use_cases = wire_use_cases(
         gateway, secrets, AuditLogger(), SystemClock(), settings
     )
-    return Service(settings, use_cases, tokens, TurnRunner(), client.aclose)
+    return Service(settings, use_cases, tokens, TurnRunner(), close_clients)
 
 
 def wire_use_cases(
@@ -83,7 +87,7 @@ def wire_use_cases(
     return tokens, use_cases
 
 
-def _sandbox_parts() -> tuple[SecretStore, httpx.AsyncClient]:
+def _sandbox_parts() -> _Parts:
     # Imported here: the sandbox needs starlette, which the Lambda package lacks.
     from adapters.sandbox import (
         DEVELOPMENT_API_KEY,
@@ -96,10 +100,11 @@ def _sandbox_parts() -> tuple[SecretStore, httpx.AsyncClient]:
         {SIGNING_KEY: DEVELOPMENT_SIGNING_KEY, API_KEY_SECRET: DEVELOPMENT_API_KEY}
     )
     transport = httpx.ASGITransport(app=create_app())
-    return secrets, build_client(_SANDBOX_URL, transport=transport)
+    client = build_client(_SANDBOX_URL, transport=transport)
+    return secrets, client, client.aclose
 
 
-def _live_parts(settings: Settings) -> tuple[SecretStore, httpx.AsyncClient]:
+def _live_parts(settings: Settings) -> _Parts:
     from adapters.secrets import SsmSecretStore
 
     url = settings.bank_api_url
@@ -113,7 +118,15 @@ def _live_parts(settings: Settings) -> tuple[SecretStore, httpx.AsyncClient]:
         {SIGNING_KEY: signing_key, API_KEY_SECRET: api_key},
         ttl_seconds=settings.secret_ttl_seconds,
     )
-    return secrets, build_client(url)
+    client = build_client(url)
+
+    async def close_clients() -> None:
+        try:
+            await client.aclose()
+        finally:
+            await secrets.aclose()
+
+    return secrets, client, close_clients
 
 
 _service: Service | None = None

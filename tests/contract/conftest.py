@@ -13,7 +13,8 @@ import attrs
 import httpx
 import pytest
 
-from adapters.bank_api import API_KEY_SECRET, HttpAccountGateway, build_client
+from adapters.bank_api import API_KEY_SECRET, HttpAccountGateway
+from adapters.http_client import build_client
 from adapters.sandbox import DEVELOPMENT_API_KEY, SandboxBank, create_app
 from adapters.secrets import SsmSecretStore
 from banking_domain.ports import AccountGateway, SecretStore
@@ -65,11 +66,12 @@ async def harness(_target: _Target) -> AsyncIterator[GatewayHarness]:
     else:
         # Over real HTTP the key is read from SSM (moto), as in live mode.
         assert _target.moto is not None
-        secrets = SsmSecretStore(
-            _target.moto.put({API_KEY_SECRET: DEVELOPMENT_API_KEY}),
-            client_factory=_target.moto.client_factory(),
+        secrets = _target.moto.store(
+            _target.moto.put({API_KEY_SECRET: DEVELOPMENT_API_KEY})
         )
         client = build_client(_target.base_url)
     async with client:
         gateway = HttpAccountGateway(client, secrets)
         yield GatewayHarness(_target.name, gateway, lambda: len(bank.ledger))
+    if isinstance(secrets, SsmSecretStore):
+        await secrets.aclose()

@@ -34,8 +34,9 @@ import httpx
 import yaml
 from attrs import frozen
 
-from adapters.bank_api import API_KEY_SECRET, HttpAccountGateway, build_client
+from adapters.bank_api import API_KEY_SECRET, HttpAccountGateway
 from adapters.clock import SystemClock
+from adapters.http_client import build_client
 from adapters.logging import AuditLogger
 from banking_domain.identity import SIGNING_KEY
 from entrypoints.bootstrap import Service, build_service, wire_use_cases

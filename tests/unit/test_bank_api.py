@@ -17,8 +17,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.bank_api import API_KEY_SECRET, HttpAccountGateway, build_client
+from adapters.bank_api import API_KEY_SECRET, HttpAccountGateway
 from adapters.deadline import deadline_in
+from adapters.http_client import build_client
 from banking_domain.errors import (
     AccountServiceError,
     Declined,

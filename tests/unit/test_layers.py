@@ -1,4 +1,4 @@
-"""The domain stays pure: no adapters, no I/O, no wire or logging libraries."""
+"""The layers keep to their imports: a pure domain, and no boto3 in src."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-DOMAIN = Path(__file__).parents[2] / "src" / "banking_domain"
+SOURCES = Path(__file__).parents[2] / "src"
+DOMAIN = SOURCES / "banking_domain"
 
 # Top-level packages the domain must never import. asyncio is allowed: the
 # use-cases are coroutines.
@@ -35,19 +36,21 @@ FORBIDDEN = frozenset(
 )
 
 
-def forbidden_imports(source: str) -> list[str]:
-    """The modules a piece of source imports that the domain may not."""
+def imported_modules(source: str) -> list[str]:
+    """Every module a piece of source imports absolutely, at any depth."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            modules = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
             # A relative import stays inside the package, which is the point.
-            modules = [node.module or ""] if node.level == 0 else []
-        else:
-            continue
-        found += [m for m in modules if m.partition(".")[0] in FORBIDDEN]
+            found.append(node.module or "")
     return found
+
+
+def forbidden_imports(source: str) -> list[str]:
+    """The modules a piece of source imports that the domain may not."""
+    return [m for m in imported_modules(source) if m.partition(".")[0] in FORBIDDEN]
 
 
 def domain_modules() -> list[Path]:
@@ -65,6 +68,19 @@ class TestTheDomainLayer:
         self, module: Path
     ) -> None:
         assert forbidden_imports(module.read_text(encoding="utf-8")) == []
+
+
+class TestTheLambdaPackage:
+    def test_nothing_in_src_imports_boto3(self) -> None:
+        # SSM is read through botocore's signer alone; boto3 is for tests.
+        offenders = [
+            str(path.relative_to(SOURCES))
+            for path in sorted(SOURCES.rglob("*.py"))
+            for module in imported_modules(path.read_text(encoding="utf-8"))
+            if module.partition(".")[0] == "boto3"
+        ]
+
+        assert offenders == []
 
 
 class TestTheImportCheck:

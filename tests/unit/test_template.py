@@ -269,10 +269,13 @@ class TestLeastPrivilege:
         ssm = [
             statement
             for _, kind, statement in policy_statements(template)
-            if kind == "iam" and "ssm:GetParameter" in _listed(statement["Action"])
+            if kind == "iam" and "ssm:" in str(statement["Action"])
         ]
+        actions = {action for s in ssm for action in _listed(s["Action"])}
         resources = [r["Fn::Sub"] for s in ssm for r in _listed(s["Resource"])]
 
+        # One GetParameters call reads both; GetParameter alone would be refused.
+        assert actions == {"ssm:GetParameters"}
         assert sorted(resources) == sorted(
             f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}"
             f":parameter${{{name}}}"
