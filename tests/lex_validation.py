@@ -10,11 +10,14 @@ enums, so the rules Lex applies to a code hook reply on top are checked here.
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable
 from typing import Any
 
 import botocore.session
 from botocore.model import Shape
 from botocore.validate import ParamValidator
+
+from adapters.lex import LexDialog, LexTurn, failure_reply
 
 DIALOG_ACTIONS = {"Close", "ConfirmIntent", "Delegate", "ElicitIntent", "ElicitSlot"}
 CLOSE_STATES = {"Fulfilled", "Failed", "InProgress"}
@@ -49,6 +52,21 @@ def without_nulls(value: Any) -> Any:
     if isinstance(value, list):
         return [without_nulls(item) for item in value if item is not None]
     return value
+
+
+async def answer_turn(dialog: LexDialog, turn: LexTurn) -> dict[str, Any]:
+    """What the entrypoint does with one turn, minus the event loop and the log.
+
+    The reply, awaited when the dialog needed the bank, or the failure reply
+    for what it raised; checked like every reply.
+    """
+    try:
+        answer = dialog.respond(turn)
+        reply = await answer if isinstance(answer, Awaitable) else answer
+    except Exception as error:
+        reply = failure_reply(turn, error)
+    assert_valid_lex_reply(reply)
+    return reply
 
 
 def assert_valid_lex_reply(reply: dict[str, Any]) -> None:

@@ -16,14 +16,14 @@ a logger, and the test suite fails when it does.
 from __future__ import annotations
 
 import enum
+import functools
 import itertools
 import json
 import logging
 import re
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TextIO
@@ -46,9 +46,10 @@ AUDIT_LOGGER = "bankbot.audit"
 QUIET_LIBRARIES = ("botocore", "boto3", "urllib3", "httpx", "httpcore", "s3transfer")
 REDACTED = "[redacted]"
 
-_context: ContextVar[Mapping[str, object] | None] = ContextVar(
-    "bankbot_log_context", default=None
-)
+# The bound fields, and whether scrubbing would leave them all as they are:
+# judged once when they are bound, not again on every line.
+_Bound = tuple[Mapping[str, object], bool]
+_context: ContextVar[_Bound | None] = ContextVar("bankbot_log_context", default=None)
 
 # Attributes every LogRecord has; anything else on a record came from `extra`.
 _RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {
@@ -77,6 +78,14 @@ _SECRET_ASSIGNMENT = re.compile(
     r"(['\"]?\s*[:=]\s*['\"]?)"
     r"([^\s'\",;}&]+)"
 )
+# What the three rewrites above look for, as cheap hints: nearly every logged
+# value is a short word or id with none of them, and is returned as it is.
+_FIVE_DIGITS = re.compile(r"\d{5}")
+# In lower case; one of them is in every field name `is_secret_key` refuses.
+# ASCII digits read as "0", so that a run of five is one substring search.
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_UUID_LENGTH = 36
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _SECRET_WORDS = frozenset(
     {"pin", "token", "secret", "password", "passwd", "apikey", "authorization"}
@@ -89,9 +98,43 @@ _SECRET_PAIRS = frozenset({"apikey", "signingkey", "privatekey"})
 
 def scrub(text: str, *, digits: bool = True) -> str:
     """The text with tokens hidden, secret assignments redacted, digits masked."""
+    if not _suspect(text):
+        return text
     text = _TOKEN.sub(REDACTED, text)
     text = _SECRET_ASSIGNMENT.sub(lambda m: f"{m[1]}{m[2]}{REDACTED}", text)
     return _DIGITS.sub(_mask_digits, text) if digits else text
+
+
+def _suspect(text: str) -> bool:
+    """Whether `scrub` might change `text`; False only when it surely would not."""
+    return (
+        "v1." in text
+        or _has_five_digits(text)
+        or (("=" in text or ":" in text) and _has_secret_word(text))
+    )
+
+
+# The two looks below avoid `re` on purpose: a pattern search costs about
+# two hundred instructions a character, these a few.
+
+
+def _has_five_digits(text: str) -> bool:
+    if text.isascii():
+        return b"00000" in text.encode("ascii").translate(_DIGITS_AS_ZERO)
+    return _FIVE_DIGITS.search(text) is not None
+
+
+def _has_secret_word(text: str) -> bool:
+    # Spelled out: a generator over the words costs as much as the searches.
+    lowered = text.lower()
+    return (
+        "key" in lowered
+        or "token" in lowered
+        or "pin" in lowered
+        or "secret" in lowered
+        or "passw" in lowered
+        or "authorization" in lowered
+    )
 
 
 def _mask_digits(match: re.Match[str]) -> str:
@@ -100,6 +143,8 @@ def _mask_digits(match: re.Match[str]) -> str:
     return "****" + match[0][-4:]
 
 
+# Field names are the code's own few dozen, so each is judged once.
+@functools.lru_cache(maxsize=1024)
 def is_secret_key(key: str) -> bool:
     """Whether a field named `key` may hold a secret (``pin``, ``authToken``...)."""
     words = [word.lower() for word in _WORDS.findall(key)]
@@ -107,19 +152,48 @@ def is_secret_key(key: str) -> bool:
     return not (_SECRET_WORDS.isdisjoint(words) and _SECRET_PAIRS.isdisjoint(pairs))
 
 
+def _unchanged_by_scrubbing(payload: Mapping[str, object]) -> bool:
+    """Whether `_safe` would give back every field of `payload` as it is.
+
+    The whole line is looked at once rather than field by field: nearly every
+    line holds only short words, ids and numbers with nothing to hide. Only
+    plain strings and numbers qualify, and a value that is exactly a UUID is
+    kept whole by the scrubber anyway. A True here is exact, never a guess;
+    the test suite checks it against `_safe` on generated lines.
+    """
+    parts = []
+    # Exact types: a subclass (a str enum, say) may render otherwise.
+    for key, value in payload.items():
+        parts.append(key)
+        if type(value) is str:
+            if len(value) != _UUID_LENGTH or _UUID.fullmatch(value) is None:
+                parts.append(value)
+        elif type(value) is int or type(value) is float:
+            parts.append(str(value))
+        elif value is not None and type(value) is not bool:
+            return False
+    text = "\x1f".join(parts)
+    return not ("v1." in text or _has_five_digits(text) or _has_secret_word(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _field_name(key: str) -> str:
+    return scrub(key)
+
+
 def _safe(value: object, key: str = "", depth: int = 0) -> object:
     """A JSON-ready, scrubbed copy of a logged value; other objects by type only."""
     if key and is_secret_key(key):
         return REDACTED
+    digits = key not in _DIGITS_KEPT
+    if isinstance(value, str):
+        return scrub(value, digits=digits)
     if value is None or isinstance(value, bool):
         return value
-    digits = key not in _DIGITS_KEPT
     if isinstance(value, int | float):
         text = str(value)
         masked = scrub(text, digits=digits)
         return value if masked == text else masked
-    if isinstance(value, str):
-        return scrub(value, digits=digits)
     if isinstance(value, enum.Enum):
         return _safe(value.value, key, depth)
     if isinstance(value, Decimal):
@@ -137,22 +211,40 @@ def _safe(value: object, key: str = "", depth: int = 0) -> object:
 # --------------------------------------------------------------- turn context
 
 
-@contextmanager
-def log_context(**fields: object) -> Iterator[None]:
+def log_context(**fields: object) -> _Binding:
     """Adds `fields` to every line logged inside, in this task and its children.
 
-    Fields set to None are left out. Nested contexts add to the outer one.
+    Use as ``with log_context(...)``. Fields set to None are left out. Nested
+    contexts add to the outer one.
     """
-    bound = {k: v for k, v in fields.items() if v is not None}
-    token = _context.set({**current_context(), **bound})
-    try:
-        yield
-    finally:
-        _context.reset(token)
+    return _Binding({k: v for k, v in fields.items() if v is not None})
+
+
+class _Binding:
+    """What `log_context` returns: a class, as a generator costs a turn dearly."""
+
+    __slots__ = ("_fields", "_token")
+
+    def __init__(self, fields: dict[str, object]) -> None:
+        self._fields = fields
+        self._token: Token[_Bound | None] | None = None
+
+    def __enter__(self) -> None:
+        outer = _context.get()
+        fields, as_is = self._fields, _unchanged_by_scrubbing(self._fields)
+        if outer is not None:
+            fields, as_is = {**outer[0], **fields}, as_is and outer[1]
+        self._token = _context.set((fields, as_is))
+
+    def __exit__(self, *_: object) -> None:
+        if self._token is not None:
+            _context.reset(self._token)
+            self._token = None
 
 
 def current_context() -> Mapping[str, object]:
-    return dict(_context.get() or {})
+    bound = _context.get()
+    return {} if bound is None else dict(bound[0])
 
 
 # ------------------------------------------------------------------ formatter
@@ -169,6 +261,8 @@ class JsonFormatter(logging.Formatter):
         self._scrubbing = scrubbing
 
     def format(self, record: logging.LogRecord) -> str:
+        # The first four are the process's own, never data: only the rest,
+        # the record's own and the bound fields, can need scrubbing.
         payload: dict[str, object] = {
             "level": record.levelname,
             "timestamp": _timestamp(record.created),
@@ -176,21 +270,28 @@ class JsonFormatter(logging.Formatter):
             "service": self._service,
             "logger": record.name,
         }
+        own: dict[str, object] = {"message": payload["message"]}
         request_id = getattr(record, "aws_request_id", None)
         if isinstance(request_id, str) and request_id:
-            payload["request_id"] = request_id
-        payload.update(current_context())
+            payload["request_id"] = own["request_id"] = request_id
+        bound = _context.get()
+        if bound is not None:
+            payload.update(bound[0])
         for key, value in record.__dict__.items():
             if key not in _RECORD_ATTRIBUTES and not key.startswith("_"):
-                payload[key] = value
+                payload[key] = own[key] = value
         if record.exc_info and record.exc_info[0] is not None:
-            payload["exception"] = self.formatException(record.exc_info)
+            payload["exception"] = own["exception"] = self.formatException(
+                record.exc_info
+            )
         if record.stack_info:
-            payload["stack"] = self.formatStack(record.stack_info)
-        if self._scrubbing:
-            payload = {scrub(key): _safe(value, key) for key, value in payload.items()}
-        else:
+            payload["stack"] = own["stack"] = self.formatStack(record.stack_info)
+        if not self._scrubbing:
             payload = {key: _plain(value) for key, value in payload.items()}
+        elif not (bound is None or bound[1]) or not _unchanged_by_scrubbing(own):
+            payload = {
+                _field_name(key): _safe(value, key) for key, value in payload.items()
+            }
         return json.dumps(payload, separators=(",", ":"), default=str)
 
 

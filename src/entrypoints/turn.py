@@ -75,7 +75,7 @@ def request_id(context: object) -> str:
 def serve_turn(
     runner: TurnRunner,
     budget_seconds: float,
-    respond: Callable[[], Awaitable[R]],
+    respond: Callable[[], R | Awaitable[R]],
     fail: Callable[[BaseException], R],
     outcome_of: Callable[[R], str],
     *,
@@ -83,13 +83,21 @@ def serve_turn(
 ) -> R:
     """Runs one turn; every error becomes `fail`'s reply and is logged once.
 
+    `respond` gives the reply itself when the event alone decides it, or an
+    awaitable, which runs on the event loop under the budget.
+
     The turn's log line says whether the caller was handed to an agent: after
     an error other than a missing identity, or when `escalates` says so.
     """
     started = time.perf_counter()
     escalated = False
     try:
-        reply = runner.run(respond, budget_seconds)
+        answer = respond()
+        reply: R = (
+            runner.run(lambda: answer, budget_seconds)
+            if isinstance(answer, Awaitable)
+            else answer
+        )
     except NotAuthenticated as error:
         logger.warning("caller not authenticated", extra={"reason": str(error)})
         reply = fail(error)

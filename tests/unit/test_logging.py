@@ -9,11 +9,17 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.logging import (
     AUDIT_LOGGER,
     REDACTED,
     JsonFormatter,
+    _field_name,
+    _safe,
+    _suspect,
+    _unchanged_by_scrubbing,
     configure_logging,
     is_secret_key,
     log_context,
@@ -105,6 +111,12 @@ class TestScrubber:
 
     def test_masks_phone_numbers(self) -> None:
         assert scrub("caller +15555550100") == "caller +****0100"
+
+    def test_masks_a_run_of_exactly_five_digits(self) -> None:
+        assert scrub("ref 12345") == "ref ****2345"
+
+    def test_masks_a_run_of_other_scripts_digits(self) -> None:
+        assert scrub("\u0661\u0662\u0663\u0664\u0665") == "****\u0662\u0663\u0664\u0665"
 
     def test_leaves_four_digits_alone(self) -> None:
         assert scrub("card ending 5511") == "card ending 5511"
@@ -320,3 +332,117 @@ class TestConfigureLogging:
 
         assert root_logger.level == logging.INFO
         assert "unknown log level" in stream.getvalue()
+
+
+# Pieces the scrubber acts on, and pieces that only look like them.
+_TRICKY = [
+    TOKEN,
+    "v1.",
+    "pin=2468",
+    "authToken: abc",
+    "x-api-key=k-1",
+    "12345",
+    "1234",
+    "+15555550100",
+    "10200.00",
+    "12:30:45.123",
+    "6f1c2a34-9b0e-4d2f-8a61-3c5e7b9d1f20",
+    "9912345678-1234-1234-1234-123456789012",
+    "\u0661\u0662\u0663\u0664\u0665",
+    "\uff11\uff12\uff13\uff14\uff15",
+    "spinning",
+    "Keyboard",
+    "PASSWORD",
+    "C-1001",
+    "turn handled",
+]
+_KEYS = st.sampled_from(
+    [
+        "message",
+        "customer_id",
+        "duration_ms",
+        "transfer_id",
+        "pin",
+        "authToken",
+        "apiKey",
+        "signing_key",
+        "passwd",
+        "Authorization",
+        "outcome",
+        "id12345",
+    ]
+) | st.text(max_size=12)
+_TEXT = (
+    st.sampled_from(_TRICKY)
+    | st.text(max_size=40)
+    | st.lists(st.sampled_from(_TRICKY), min_size=1, max_size=3).map(" ".join)
+)
+_VALUES = (
+    _TEXT
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.booleans()
+    | st.none()
+    | st.lists(_TEXT, max_size=2)
+)
+
+
+class TestScrubberShortcuts:
+    """The formatter skips the scrubber when it can tell nothing would change.
+
+    That judgement must never be wrong in the unsafe direction: whenever it
+    says a line or a text is clean, the scrubber must indeed leave it as is.
+    """
+
+    @settings(max_examples=400, deadline=None)
+    @given(payload=st.dictionaries(_KEYS, _VALUES, max_size=8))
+    def test_a_line_judged_clean_is_one_the_scrubber_leaves_alone(
+        self, payload: dict[str, object]
+    ) -> None:
+        if _unchanged_by_scrubbing(payload):
+            scrubbed = {_field_name(k): _safe(v, k) for k, v in payload.items()}
+            assert json.dumps(scrubbed) == json.dumps(payload)
+
+    @settings(max_examples=400, deadline=None)
+    @given(text=_TEXT)
+    def test_a_text_judged_unsuspicious_is_one_scrub_leaves_alone(
+        self, text: str
+    ) -> None:
+        if not _suspect(text):
+            assert scrub(text) == text
+
+    @pytest.mark.parametrize(
+        "payload",
+        [
+            {"pin": "1"},
+            {"note": "pin=2468"},
+            {"account": "1234567890"},
+            {"token": TOKEN},
+            {"digits": "\u0661\u0662\u0663\u0664\u0665"},
+            {"nested": {"a": "b"}},
+            {"amount": 1234567},
+        ],
+    )
+    def test_lines_with_something_to_hide_are_scrubbed(
+        self, payload: dict[str, object]
+    ) -> None:
+        assert not _unchanged_by_scrubbing(payload)
+
+    def test_a_plain_turn_line_is_judged_clean(self) -> None:
+        line = {
+            "level": "INFO",
+            "message": "turn handled",
+            "request_id": "6f1c2a34-9b0e-4d2f-8a61-3c5e7b9d1f20",
+            "customer_id": "C-1001",
+            "outcome": "Delegate:InProgress",
+            "escalated": False,
+            "duration_ms": 0.4,
+        }
+        assert _unchanged_by_scrubbing(line)
+
+    def test_a_context_with_a_secret_makes_its_lines_scrubbed(self) -> None:
+        with log_context(note="pin=2468"), log_context(customer_id="C-1"):
+            line = formatted(record("inside"))
+
+        assert line["note"] == f"pin={REDACTED}"
+        assert line["customer_id"] == "C-1"

@@ -38,7 +38,7 @@ from banking_domain.usecases import (
     ValidTransfer,
 )
 from tests.fakes import ALEX, Bank, fake_bank, usd
-from tests.lex_validation import assert_valid_lex_reply
+from tests.lex_validation import answer_turn, assert_valid_lex_reply
 
 CHECKING = Account("a-1", AccountType.CHECKING, "4821", usd("2450.13"))
 SAVINGS = Account("a-2", AccountType.SAVINGS, "7730", usd("10200.00"))
@@ -329,12 +329,7 @@ def lex_event(
 
 async def lex(bank: Bank, event: dict[str, Any]) -> str:
     """What the caller hears for one Lex event, through the adapter."""
-    turn = parse_turn(event)
-    try:
-        reply = await LexDialog(bank.use_cases).respond(turn)
-    except Exception as error:
-        reply = failure_reply(turn, error)
-    assert_valid_lex_reply(reply)
+    reply = await answer_turn(LexDialog(bank.use_cases), parse_turn(event))
     (message,) = reply["messages"]
     content: str = message["content"]
     return content

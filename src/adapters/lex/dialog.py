@@ -2,8 +2,12 @@
 
 `LexDialog` looks the turn's intent up in a small table (`intent_handlers`) and
 asks its handler for the dialog or the fulfilment reply. A handler is any
-object with ``async dialog(turn)`` and ``async fulfil(turn)`` returning a
-`LexReply`; adding an intent is a class and one line in that table.
+object with ``dialog(turn)`` and ``fulfil(turn)``; adding an intent is a class
+and one line in that table. Each returns an `Answer`: the `LexReply` itself
+when the event alone decides it (a word check, a "no", a help text), or an
+awaitable when the bank or a secret must be asked. Only the awaitable runs on
+the event loop, under the turn's deadline: a dialog turn answered at once
+skips the loop, which would cost more than the rest of the turn together.
 
 Dialog calls never change anything: they only use the use-cases' read-only
 checks. Writes (a transfer, a card block) happen at fulfilment, only once the
@@ -21,8 +25,8 @@ import abc
 import hashlib
 import re
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Any, Final, Protocol
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final, Protocol, TypeAlias
 
 import attrs
 
@@ -71,10 +75,15 @@ ESCALATE: Final = "escalate"
 _KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 
 
-class IntentHandler(Protocol):
-    async def dialog(self, turn: LexTurn) -> LexReply: ...
+# A reply decided from the event alone, or one that must await the bank.
+Answer: TypeAlias = LexReply | Awaitable[LexReply]
+WireAnswer: TypeAlias = dict[str, Any] | Awaitable[dict[str, Any]]
 
-    async def fulfil(self, turn: LexTurn) -> LexReply: ...
+
+class IntentHandler(Protocol):
+    def dialog(self, turn: LexTurn) -> Answer: ...
+
+    def fulfil(self, turn: LexTurn) -> Answer: ...
 
 
 def _new_key() -> str:
@@ -103,14 +112,20 @@ class LexDialog:
         self._unknown = NotUnderstood(apologise=False)
         self._unnamed = self._handlers[FALLBACK_INTENT]
 
-    async def respond(self, turn: LexTurn) -> dict[str, Any]:
+    def respond(self, turn: LexTurn) -> WireAnswer:
+        """The wire reply, or an awaitable of it when the bank must be asked."""
         if turn.intent_name is None:
             handler = self._unnamed
         else:
             handler = self._handlers.get(turn.intent_name, self._unknown)
-        if turn.is_fulfilment:
-            return to_wire(await handler.fulfil(turn))
-        return to_wire(await handler.dialog(turn))
+        answer = handler.fulfil(turn) if turn.is_fulfilment else handler.dialog(turn)
+        if isinstance(answer, LexReply):
+            return to_wire(answer)
+        return _wired(answer)
+
+
+async def _wired(answer: Awaitable[LexReply]) -> dict[str, Any]:
+    return to_wire(await answer)
 
 
 def failure_reply(turn: LexTurn, error: BaseException) -> dict[str, Any]:
@@ -142,13 +157,13 @@ class NotUnderstood:
     def __init__(self, *, apologise: bool) -> None:
         self._apologise = apologise
 
-    async def dialog(self, turn: LexTurn) -> LexReply:
+    def dialog(self, turn: LexTurn) -> LexReply:
         says = _words(turn)
         speech = says.not_understood if self._apologise else says.help
         return elicit_intent(turn.session_attributes, _say(turn, speech))
 
-    async def fulfil(self, turn: LexTurn) -> LexReply:
-        return await self.dialog(turn)
+    def fulfil(self, turn: LexTurn) -> LexReply:
+        return self.dialog(turn)
 
 
 class BalanceIntent:
@@ -157,7 +172,7 @@ class BalanceIntent:
     def __init__(self, check_balance: CheckBalance) -> None:
         self._check_balance = check_balance
 
-    async def dialog(self, turn: LexTurn) -> LexReply:
+    def dialog(self, turn: LexTurn) -> LexReply:
         # Only the words are checked here; the balance itself is read once, at
         # fulfilment, where the caller's token is checked too.
         words = turn.slots.get(self.SLOT)
@@ -201,9 +216,19 @@ class _ConfirmedChange(abc.ABC):
         """The fulfilment reply while a slot is still missing."""
         return delegate(_echo(turn), turn.session_attributes)
 
-    async def dialog(self, turn: LexTurn) -> LexReply:
+    def dialog(self, turn: LexTurn) -> Answer:
         if turn.confirmation_state == "Denied":
             return _cancelled(turn)
+        return self._review_in_dialog(turn)
+
+    def fulfil(self, turn: LexTurn) -> Answer:
+        if turn.confirmation_state == "Denied":
+            return _cancelled(turn)
+        if turn.confirmation_state == "Confirmed":
+            return self.act(turn, self._write_key(turn))
+        return self._review_at_fulfilment(turn)
+
+    async def _review_in_dialog(self, turn: LexTurn) -> LexReply:
         reviewed = await self.review(turn)
         if isinstance(reviewed, LexReply):
             return reviewed
@@ -211,11 +236,7 @@ class _ConfirmedChange(abc.ABC):
             return delegate(_echo(turn), turn.session_attributes)
         return self._confirm(turn, reviewed)
 
-    async def fulfil(self, turn: LexTurn) -> LexReply:
-        if turn.confirmation_state == "Denied":
-            return _cancelled(turn)
-        if turn.confirmation_state == "Confirmed":
-            return await self.act(turn, self._write_key(turn))
+    async def _review_at_fulfilment(self, turn: LexTurn) -> LexReply:
         # The bot asked no confirmation of its own: ask it here.
         reviewed = await self.review(turn)
         if isinstance(reviewed, LexReply):

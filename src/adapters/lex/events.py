@@ -72,19 +72,20 @@ class LexTurn:
 def parse_turn(event: object) -> LexTurn:
     """Reads what can be read from a Lex V2 event; never raises."""
     problems: list[str] = []
-    if not isinstance(event, Mapping):
+    root = _object(event)
+    if root is None:
         return LexTurn(problems=("event not an object",))
 
-    state = _mapping(event.get("sessionState"), "sessionState", problems)
+    state = _mapping(root.get("sessionState"), "sessionState", problems)
     intent = _mapping(state.get("intent"), "intent", problems)
-    bot = _mapping(event.get("bot"), "bot", problems)
+    bot = _mapping(root.get("bot"), "bot", problems)
 
     return LexTurn(
-        session_id=_text(event.get("sessionId"), "sessionId", problems) or "",
+        session_id=_text(root.get("sessionId"), "sessionId", problems) or "",
         invocation_source=_text(
-            event.get("invocationSource"), "invocationSource", problems
+            root.get("invocationSource"), "invocationSource", problems
         ),
-        input_mode=_text(event.get("inputMode"), "inputMode", problems),
+        input_mode=_text(root.get("inputMode"), "inputMode", problems),
         locale=_text(bot.get("localeId"), "localeId", problems),
         intent_name=_text(intent.get("name"), "intent name", problems),
         slots=_slots(intent.get("slots"), problems),
@@ -94,13 +95,22 @@ def parse_turn(event: object) -> LexTurn:
         originating_request_id=_optional_text(
             state.get("originatingRequestId"), "originatingRequestId", problems
         ),
-        problems=tuple(dict.fromkeys(problems)),
+        problems=tuple(dict.fromkeys(problems)) if problems else (),
     )
 
 
-def _mapping(value: object, what: str, problems: list[str]) -> Mapping[str, Any]:
-    if isinstance(value, Mapping):
+def _object(value: object) -> Mapping[str, Any] | None:
+    # Lambda hands over plain dicts; the ABC check is for anything else and
+    # costs ten times as much.
+    if type(value) is dict or isinstance(value, Mapping):
         return value
+    return None
+
+
+def _mapping(value: object, what: str, problems: list[str]) -> Mapping[str, Any]:
+    found = _object(value)
+    if found is not None:
+        return found
     problems.append(f"{what} missing" if value is None else f"{what} not an object")
     return _EMPTY
 
@@ -116,7 +126,7 @@ def _text(value: object, what: str, problems: list[str]) -> str | None:
     if not value:
         problems.append(f"{what} empty")
         return None
-    return _clean(value, what, problems)
+    return value if value.isascii() else _clean(value, what, problems)
 
 
 def _optional_text(value: object, what: str, problems: list[str]) -> str | None:
@@ -126,6 +136,8 @@ def _optional_text(value: object, what: str, problems: list[str]) -> str | None:
 def _clean(value: str, what: str, problems: list[str]) -> str:
     # JSON allows lone surrogates, which cannot be encoded as UTF-8 again:
     # hashing or replying with them would fail later, far from the cause.
+    if value.isascii():
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -154,11 +166,16 @@ def _attributes(value: object, problems: list[str]) -> dict[str, str]:
     """String to string only; other values are stringified when plainly scalar."""
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
+    attributes = _object(value)
+    if attributes is None:
         problems.append("sessionAttributes not an object")
         return {}
     kept: dict[str, str] = {}
-    for key, raw in value.items():
+    for key, raw in attributes.items():
+        plain = type(key) is str and type(raw) is str and key.isascii()
+        if plain and key and raw.isascii():  # the common case: nothing to clean
+            kept[key] = raw
+            continue
         if not isinstance(key, str) or not key:
             problems.append("session attribute name unusable")
             continue
@@ -180,11 +197,12 @@ def _attributes(value: object, problems: list[str]) -> dict[str, str]:
 def _slots(value: object, problems: list[str]) -> dict[str, str | None]:
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
+    given = _object(value)
+    if given is None:
         problems.append("slots not an object")
         return {}
     slots: dict[str, str | None] = {}
-    for name, slot in value.items():
+    for name, slot in given.items():
         if not isinstance(name, str) or not name:
             problems.append("slot name unusable")
             continue
@@ -196,14 +214,15 @@ def _slot_value(slot: object, problems: list[str]) -> str | None:
     """interpretedValue, else the first resolved value; List slots use `values`."""
     if slot is None:
         return None
-    if not isinstance(slot, Mapping):
+    filled = _object(slot)
+    if filled is None:
         problems.append("slot not an object")
         return None
-    found = _value_of(slot.get("value"), problems)
-    if found is None and slot.get("shape") == "List":
-        items = slot.get("values")
-        first = items[0] if isinstance(items, list) and items else None
-        if isinstance(first, Mapping):
+    found = _value_of(filled.get("value"), problems)
+    if found is None and filled.get("shape") == "List":
+        items = filled.get("values")
+        first = _object(items[0]) if isinstance(items, list) and items else None
+        if first is not None:
             found = _value_of(first.get("value"), problems)
     return found
 
@@ -211,13 +230,14 @@ def _slot_value(slot: object, problems: list[str]) -> str | None:
 def _value_of(value: object, problems: list[str]) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, Mapping):
+    given = _object(value)
+    if given is None:
         problems.append("slot value not an object")
         return None
-    interpreted = value.get("interpretedValue")
+    interpreted = given.get("interpretedValue")
     if isinstance(interpreted, str) and interpreted:
         return _clean(interpreted, "slot value", problems)
-    resolved = value.get("resolvedValues")
+    resolved = given.get("resolvedValues")
     if isinstance(resolved, list) and resolved:
         first = resolved[0]
         if isinstance(first, str) and first:

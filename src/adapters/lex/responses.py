@@ -15,6 +15,7 @@ from typing import Any, Final
 import attrs
 import cattrs
 from attrs import field, frozen
+from cattrs.fns import identity
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from adapters.speech import Speech, to_plain_text, to_ssml
@@ -76,6 +77,13 @@ class LexReply:
     messages: tuple[Message, ...] = ()
 
 
+# Built once: the actions that name no slot are the same on every reply.
+_ACTIONS: Final = {
+    name: DialogAction(name)
+    for name in ("Close", "ConfirmIntent", "Delegate", "ElicitIntent")
+}
+
+
 class InvalidReply(ValueError):
     """A reply that breaks Lex's rules; always a bug in the code building it."""
 
@@ -127,7 +135,7 @@ def _reply(
     messages: tuple[Message, ...],
 ) -> LexReply:
     if isinstance(action, str):
-        action = DialogAction(action)
+        action = _ACTIONS.get(action) or DialogAction(action)
     if intent is not None and not intent.name:
         raise InvalidReply("an intent needs a name")
     if not all(isinstance(value, str) for value in attributes.values()):
@@ -143,10 +151,17 @@ def _reply(
 
 def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter()
-    # First, so the hooks generated below for slot maps find it.
+    # First, so that the hooks generated below find them: a slot's wire shape,
+    # and optional text passed through, which the generated code then inlines
+    # instead of calling a hook per field.
     converter.register_unstructure_hook(Slot, _slot_to_wire)
+    converter.register_unstructure_hook_func(_is_optional_text, identity)
     renames: dict[type, dict[str, Any]] = {
-        Intent: {"confirmation_state": override(rename="confirmationState")},
+        Intent: {
+            "confirmation_state": override(rename="confirmationState"),
+            # Always sent, so the default need not be built to compare.
+            "slots": override(omit_if_default=False),
+        },
         DialogAction: {"slot_to_elicit": override(rename="slotToElicit")},
         Message: {"content_type": override(rename="contentType")},
         SessionState: {
@@ -164,6 +179,10 @@ def _make_converter() -> cattrs.Converter:
         )
         converter.register_unstructure_hook(cls, hook)
     return converter
+
+
+def _is_optional_text(kind: Any) -> bool:
+    return bool(kind == str | None)
 
 
 def _slot_to_wire(slot: Slot) -> dict[str, Any]:
