@@ -56,7 +56,11 @@ _CARD_QUESTIONS: Final = {
 
 
 class Messages:
-    """What the bot says in one locale, from that locale's catalogue."""
+    """What the bot says in one locale, from that locale's catalogue.
+
+    The fixed sentences are built once; with `Speech`'s own cached renderings
+    a help text costs a turn nothing but a lookup.
+    """
 
     def __init__(self, catalogue: locales.Catalogue) -> None:
         self._catalogue = catalogue
@@ -65,43 +69,43 @@ class Messages:
     def locale(self) -> str:
         return self._catalogue.locale
 
-    @property
+    @functools.cached_property
     def help(self) -> Speech:
         return self._say("help")
 
-    @property
+    @functools.cached_property
     def not_understood(self) -> Speech:
         return self._say("not_understood") + self.help
 
-    @property
+    @functools.cached_property
     def verify_first(self) -> Speech:
         return self._say("verify_first")
 
-    @property
+    @functools.cached_property
     def escalate(self) -> Speech:
         return self._say("escalate")
 
-    @property
+    @functools.cached_property
     def cancelled(self) -> Speech:
         return self._say("cancelled")
 
-    @property
+    @functools.cached_property
     def ask_balance_account(self) -> Speech:
         return self._say("ask_balance_account")
 
-    @property
+    @functools.cached_property
     def ask_source(self) -> Speech:
         return self._say("ask_source")
 
-    @property
+    @functools.cached_property
     def ask_target(self) -> Speech:
         return self._say("ask_target")
 
-    @property
+    @functools.cached_property
     def ask_amount(self) -> Speech:
         return self._say("ask_amount")
 
-    @property
+    @functools.cached_property
     def ask_card(self) -> Speech:
         return self._say("ask_card")
 

@@ -9,6 +9,7 @@ locale's way (see `adapters.locales`), so rendering needs no locale.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
@@ -35,6 +36,16 @@ Part = str | Digits | Spelled
 @frozen
 class Speech:
     parts: tuple[Part, ...]
+
+    # Rendered once per object: the fixed sentences (help, prompts) are built
+    # once per locale and then spoken on turn after turn.
+    @functools.cached_property
+    def plain_text(self) -> str:
+        return "".join(_plain(part) for part in self.parts)
+
+    @functools.cached_property
+    def ssml(self) -> str:
+        return "<speak>" + "".join(_ssml(part) for part in self.parts) + "</speak>"
 
     @classmethod
     def of(cls, *parts: Part) -> Speech:
@@ -64,11 +75,11 @@ def join_digits(choices: Iterable[str], last: str = "or") -> tuple[Part, ...]:
 
 
 def to_plain_text(speech: Speech) -> str:
-    return "".join(_plain(part) for part in speech.parts)
+    return speech.plain_text
 
 
 def to_ssml(speech: Speech) -> str:
-    return "<speak>" + "".join(_ssml(part) for part in speech.parts) + "</speak>"
+    return speech.ssml
 
 
 def _plain(part: Part) -> str:

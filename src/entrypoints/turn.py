@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from adapters.deadline import deadline_in
 from banking_domain.errors import DeadlineExceeded, DependencyError, NotAuthenticated
@@ -62,7 +62,7 @@ def turn_budget(context: object, cap_seconds: float, margin_seconds: float) -> f
         millis = remaining() if callable(remaining) else None
     except Exception:  # a context from elsewhere must not cost the turn
         millis = None
-    if not isinstance(millis, int | float) or isinstance(millis, bool):
+    if not isinstance(millis, (int, float)) or isinstance(millis, bool):
         return cap_seconds
     return max(_FLOOR_SECONDS, min(cap_seconds, millis / 1000 - margin_seconds))
 
@@ -93,11 +93,11 @@ def serve_turn(
     escalated = False
     try:
         answer = respond()
-        reply: R = (
-            runner.run(lambda: answer, budget_seconds)
-            if isinstance(answer, Awaitable)
-            else answer
-        )
+        # What `Awaitable` checks, without the cost of an ABC check per turn.
+        if hasattr(answer, "__await__"):
+            reply = runner.run(lambda: cast(Awaitable[R], answer), budget_seconds)
+        else:
+            reply = answer
     except NotAuthenticated as error:
         logger.warning("caller not authenticated", extra={"reason": str(error)})
         reply = fail(error)

@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -19,6 +20,7 @@ from adapters.logging import (
     _field_name,
     _safe,
     _suspect,
+    _timestamp,
     _unchanged_by_scrubbing,
     configure_logging,
     is_secret_key,
@@ -446,3 +448,14 @@ class TestScrubberShortcuts:
 
         assert line["note"] == f"pin={REDACTED}"
         assert line["customer_id"] == "C-1"
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        created=st.floats(min_value=0, max_value=4e9)
+        | st.integers(0, 4_000_000_000).map(lambda s: s + 0.9999995)
+    )
+    def test_the_time_is_written_as_datetime_writes_it(self, created: float) -> None:
+        expected = datetime.fromtimestamp(created, UTC).isoformat(
+            timespec="milliseconds"
+        )
+        assert _timestamp(created) == expected.replace("+00:00", "Z")

@@ -37,6 +37,10 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    # A read-only view is kept as it is: `parse_turn` wraps the dicts it has
+    # just built, which nothing else holds.
+    if type(value) is MappingProxyType:
+        return value
     return MappingProxyType(dict(value))
 
 
@@ -88,10 +92,12 @@ def parse_turn(event: object) -> LexTurn:
         input_mode=_text(root.get("inputMode"), "inputMode", problems),
         locale=_text(bot.get("localeId"), "localeId", problems),
         intent_name=_text(intent.get("name"), "intent name", problems),
-        slots=_slots(intent.get("slots"), problems),
+        slots=MappingProxyType(_slots(intent.get("slots"), problems)),
         confirmation_state=_confirmation(intent.get("confirmationState"), problems),
         intent_state=_intent_state(intent.get("state"), problems),
-        session_attributes=_attributes(state.get("sessionAttributes"), problems),
+        session_attributes=MappingProxyType(
+            _attributes(state.get("sessionAttributes"), problems)
+        ),
         originating_request_id=_optional_text(
             state.get("originatingRequestId"), "originatingRequestId", problems
         ),

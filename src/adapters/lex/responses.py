@@ -25,10 +25,6 @@ MAX_MESSAGE_LENGTH: Final = 1024
 MAX_MESSAGES: Final = 10
 
 
-def _dict(value: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(value)
-
-
 @frozen
 class Slot:
     """A filled slot as the reply carries it back."""
@@ -39,7 +35,8 @@ class Slot:
 @frozen
 class Intent:
     name: str
-    slots: dict[str, Slot | None] = field(factory=dict, converter=_dict)
+    # Every builder passes a dict of its own, so none is copied here.
+    slots: dict[str, Slot | None] = field(factory=dict)
     state: str | None = None
     confirmation_state: str | None = None
 
@@ -67,7 +64,8 @@ class Message:
 @frozen
 class SessionState:
     dialog_action: DialogAction
-    session_attributes: dict[str, str] = field(factory=dict, converter=_dict)
+    # Kept as given (often the turn's read-only map); the wire form is a copy.
+    session_attributes: Mapping[str, str] = field(factory=dict)
     intent: Intent | None = None
 
 
