@@ -301,6 +301,7 @@ class _SsmClient:
 
     def _signed(self, body: bytes) -> tuple[str, dict[str, str]]:
         """The URL and the headers of a request signed now, for this body."""
+        # botocore (~100 ms) is imported by the first read, not at init.
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
 
@@ -325,7 +326,7 @@ class _SsmClient:
 
     def _frozen_credentials(self) -> ReadOnlyCredentials:
         """This request's credentials; a refreshable set refreshes when due."""
-        from botocore.exceptions import BotoCoreError
+        from botocore.exceptions import BotoCoreError  # with the signer, not at init
 
         try:
             if self._credentials is None:
@@ -343,7 +344,7 @@ class _SsmClient:
 
 def _find_credentials() -> Credentials:
     """The environment's credentials, as Lambda sets them, else the full chain."""
-    from botocore.credentials import EnvProvider
+    from botocore.credentials import EnvProvider  # with the signer, not at init
 
     found: Credentials | None = EnvProvider().load()
     if found is None:

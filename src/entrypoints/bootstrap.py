@@ -94,7 +94,7 @@ def _sandbox_parts() -> _Parts:
         DEVELOPMENT_SIGNING_KEY,
         create_app,
     )
-    from adapters.secrets import StaticSecretStore
+    from adapters.secrets import StaticSecretStore  # as the live parts do
 
     secrets = StaticSecretStore(
         {SIGNING_KEY: DEVELOPMENT_SIGNING_KEY, API_KEY_SECRET: DEVELOPMENT_API_KEY}
@@ -105,6 +105,7 @@ def _sandbox_parts() -> _Parts:
 
 
 def _live_parts(settings: Settings) -> _Parts:
+    # Imported here, as the sandbox's parts are: each mode loads only its own.
     from adapters.secrets import SsmSecretStore
 
     url = settings.bank_api_url

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from banking_domain.model import CustomerId
 from entrypoints.settings import SANDBOX, ConfigurationError, Settings
 
 TOKEN_PLACEHOLDER = "{{TOKEN}}"  # noqa: S105 - marks where a token goes
@@ -98,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Each command imports what it needs when it runs: `bankbot template` must not
+# pay for the service, nor `bankbot chat` for the template tools.
+
+
 def _demo(args: argparse.Namespace) -> int:
     from entrypoints.bootstrap import build_service
     from entrypoints.demo import run_demo
@@ -160,8 +165,6 @@ def _with_tokens(event: Any, service: Any) -> Any:
     updated = {key: _with_tokens(value, service) for key, value in event.items()}
     customer = updated.get("customerId")
     if updated.get("authToken") == TOKEN_PLACEHOLDER and isinstance(customer, str):
-        from banking_domain.model import CustomerId
-
         issued = service.runner.run(
             lambda: service.tokens.issue(CustomerId(customer)), 5.0
         )

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape as xml_escape
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters import locales, messages
 from adapters.speech import (
     Digits,
     Speech,
     Spelled,
+    escape,
     join_digits,
     to_plain_text,
     to_ssml,
@@ -110,3 +114,9 @@ class TestJoinDigits:
         assert [p for p in parts if isinstance(p, Digits)] == [
             Digits(c) for c in choices
         ]
+
+
+class TestEscaping:
+    @given(text=st.text(max_size=60))
+    def test_escapes_as_the_standard_library_does(self, text: str) -> None:
+        assert escape(text) == xml_escape(text)
