@@ -107,7 +107,8 @@ def serve_turn(
     except Exception as error:
         logger.exception("unexpected failure, caller escalated")
         reply, escalated = fail(error), True
-    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    # To a tenth of a millisecond; round(x, 1) would cost a decimal conversion.
+    duration_ms = round((time.perf_counter() - started) * 10_000) / 10
     logger.info(
         "turn handled",
         extra={

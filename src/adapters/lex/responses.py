@@ -9,6 +9,7 @@ leaving out what is None.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -153,6 +154,7 @@ def _make_converter() -> cattrs.Converter:
     # and optional text passed through, which the generated code then inlines
     # instead of calling a hook per field.
     converter.register_unstructure_hook(Slot, _slot_to_wire)
+    converter.register_unstructure_hook_func(_is_slot_map, _slots_to_wire)
     converter.register_unstructure_hook_func(_is_optional_text, identity)
     renames: dict[type, dict[str, Any]] = {
         Intent: {
@@ -176,11 +178,28 @@ def _make_converter() -> cattrs.Converter:
             cls, converter, _cattrs_omit_if_default=True, **overrides
         )
         converter.register_unstructure_hook(cls, hook)
+        if cls is Intent:
+            # A session state's optional intent, without a generic wrapper.
+            converter.register_unstructure_hook_func(
+                _is_optional_intent, functools.partial(_optional, hook)
+            )
     return converter
+
+
+def _optional(hook: Callable[[Any], dict[str, Any]], value: Any) -> Any:
+    return None if value is None else hook(value)
+
+
+def _is_optional_intent(kind: Any) -> bool:
+    return bool(kind == Intent | None)
 
 
 def _is_optional_text(kind: Any) -> bool:
     return bool(kind == str | None)
+
+
+def _is_slot_map(kind: Any) -> bool:
+    return bool(kind == dict[str, Slot | None])
 
 
 def _slot_to_wire(slot: Slot) -> dict[str, Any]:
@@ -188,10 +207,21 @@ def _slot_to_wire(slot: Slot) -> dict[str, Any]:
     return {"shape": "Scalar", "value": {"interpretedValue": slot.interpreted_value}}
 
 
+def _slots_to_wire(slots: dict[str, Slot | None]) -> dict[str, Any]:
+    # One comprehension rather than cattrs' generic map walk with a hook per
+    # key and per value: the slot map is on every reply.
+    return {
+        name: None if slot is None else _slot_to_wire(slot)
+        for name, slot in slots.items()
+    }
+
+
 _CONVERTER: Final = _make_converter()
+# Looked up once, not dispatched on every reply.
+_REPLY_TO_WIRE: Final = _CONVERTER.get_unstructure_hook(LexReply)
 
 
 def to_wire(reply: LexReply) -> dict[str, Any]:
     """The JSON-ready dict Lex expects, without the fields that are None."""
-    wire: dict[str, Any] = _CONVERTER.unstructure(reply)
+    wire: dict[str, Any] = _REPLY_TO_WIRE(reply)
     return wire
