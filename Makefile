@@ -47,8 +47,10 @@ bench: $(STAMP)
 
 # The Lambda deployment artifact: build/lambda/ and build/bankbot-lambda.zip.
 # Needs PyPI (Linux arm64 wheels for Python 3.12); not part of make test.
+# Bytecode needs a CPython 3.12: python3.12 on PATH or $LAMBDA_PYTHON_EXECUTABLE.
+# PACKAGE_ARGS=--require-bytecode makes building without it an error.
 package: $(STAMP)
-	$(BIN)/python scripts/package.py
+	$(BIN)/python scripts/package.py $(PACKAGE_ARGS)
 
 # Re-resolve both lock files after a change to the dependencies in pyproject.toml.
 lock: $(STAMP)

@@ -7,11 +7,23 @@ own packages are copied from `src/`: the domain, the adapters (with their locale
 catalogues) and the entrypoints, but not the sandbox bank, the bot definition
 tools, the tests or any development dependency.
 
-The zip is deterministic: entries sorted, one fixed timestamp and one mode for
-every file, so the same inputs give the same bytes and the same code hash.
+Every module is then compiled to bytecode by a CPython of the runtime's minor
+version (bytecode is per minor version), found by `--python`, else the
+environment variable LAMBDA_PYTHON_EXECUTABLE, else `python3.12` on PATH: the
+function's directory is read-only, so without bytecode every cold start compiles
+every module it imports, every time. The bytecode is unchecked-hash (PEP 552),
+used without looking at the source, whose zip timestamp would never match; and
+it names its source as under /var/task, never as on this machine. Without that
+interpreter the package is built without bytecode and a WARNING says so;
+`--require-bytecode` makes that an error.
 
-boto3 and botocore go in, pinned by the lock: the runtime's own copy changes
-without notice, and the handlers were tested against the locked one.
+The zip is deterministic: entries sorted, one fixed timestamp and one mode for
+every file, so the same inputs give the same bytes and the same code hash. The
+bytecode holds a hash of its source, not a time, so it keeps that promise.
+
+botocore goes in, pinned by the lock, for its SigV4 signer and credentials: the
+runtime's own copy changes without notice, and the handlers were tested against
+the locked one. boto3 does not: the functions never import it.
 
 Run it as `make package`; it needs the package index, so `make test` never does.
 """
@@ -19,12 +31,13 @@ Run it as `make package`; it needs the package index, so `make test` never does.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
 from attrs import frozen
@@ -42,6 +55,11 @@ BINARY_SUFFIXES = frozenset({".so", ".pyd"})
 
 LAMBDA_PYTHON = "3.12"
 LAMBDA_PLATFORM = "manylinux2014_aarch64"
+# Where Lambda unpacks the function: the file name the bytecode records.
+LAMBDA_TASK_ROOT = "/var/task"
+PYTHON_VARIABLE = "LAMBDA_PYTHON_EXECUTABLE"
+# What a candidate interpreter says about itself: "cpython 3.12".
+PROBE = "import sys; print(sys.implementation.name, '%d.%d' % sys.version_info[:2])"
 
 # The earliest time a zip entry can hold; every entry gets it.
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -53,6 +71,7 @@ ZIP_LIMIT = 50 * 2**20
 UNZIPPED_LIMIT = 250 * 2**20
 
 Installer = Callable[[Path, Path], None]
+Compiler = Callable[[Path], None]
 
 
 class PackagingError(Exception):
@@ -65,6 +84,8 @@ class Artifact:
     zip_path: Path
     unzipped_bytes: int
     zipped_bytes: int
+    files: int
+    bytecode_files: int
     binary_extensions: tuple[PurePosixPath, ...]
     largest: tuple[tuple[str, int], ...]
 
@@ -183,6 +204,133 @@ def binary_extensions(root: Path) -> tuple[PurePosixPath, ...]:
     )
 
 
+# ------------------------------------------------------------------ bytecode
+
+
+def python_version(executable: str, environ: Mapping[str, str]) -> str | None:
+    """What an interpreter says it is ("cpython 3.12"), or None if it cannot say."""
+    try:
+        result = subprocess.run(  # noqa: S603 - our own arguments
+            [executable, "-I", "-c", PROBE],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=dict(environ),
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def find_python(
+    explicit: str | None,
+    environ: Mapping[str, str],
+    version: str = LAMBDA_PYTHON,
+) -> str | None:
+    """The CPython `version` that compiles the bytecode, or None if there is none.
+
+    One named by `--python` or LAMBDA_PYTHON_EXECUTABLE must be that version, or
+    the build stops. `python3.12` on PATH is only a guess: it is skipped when it
+    is another version or does not run (a pyenv shim without that version).
+    """
+    wanted = f"cpython {version}"
+    named = (("--python", explicit), (PYTHON_VARIABLE, environ.get(PYTHON_VARIABLE)))
+    for origin, python in named:
+        if python:
+            found = python_version(python, environ)
+            if found != wanted:
+                said = f"it says {found!r}" if found else "it does not run"
+                raise PackagingError(
+                    f"{origin} {python} is not CPython {version}: {said}"
+                )
+            return python
+
+    candidate = shutil.which(f"python{version}", path=environ.get("PATH", ""))
+    if candidate and python_version(candidate, environ) == wanted:
+        return candidate
+    return None
+
+
+def no_bytecode_warning(version: str = LAMBDA_PYTHON) -> str:
+    return (
+        f"WARNING: no CPython {version} found, so the package has no bytecode and "
+        "every cold start compiles the modules it imports from source; "
+        + how_to_give_python(version)
+    )
+
+
+def how_to_give_python(version: str) -> str:
+    return f"put python{version} on PATH, set {PYTHON_VARIABLE} or pass --python"
+
+
+def compile_command(python: str, root: Path) -> list[str]:
+    """compileall writing unchecked-hash bytecode that names files as on Lambda.
+
+    `-I` keeps PYTHONPYCACHEPREFIX and PYTHONOPTIMIZE, which would put the
+    bytecode elsewhere or under another name, out of it.
+    """
+    return [
+        python,
+        "-I",
+        "-m",
+        "compileall",
+        "-q",
+        "-j",
+        "0",
+        "--invalidation-mode",
+        "unchecked-hash",
+        "-d",
+        LAMBDA_TASK_ROOT,
+        str(root),
+    ]
+
+
+def bytecode_compiler(python: str, version: str = LAMBDA_PYTHON) -> Compiler:
+    def compile_tree(root: Path) -> None:
+        result = subprocess.run(  # noqa: S603 - our own arguments
+            compile_command(python, root.resolve()),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            lines = (result.stdout + result.stderr).strip().splitlines()
+            raise PackagingError(f"compileall failed: {' / '.join(lines[-3:])}")
+        missing = missing_bytecode(root, version)
+        if missing:
+            raise PackagingError(
+                f"{len(missing)} modules have no CPython {version} bytecode, "
+                f"the first {missing[0]}"
+            )
+
+    return compile_tree
+
+
+def missing_bytecode(root: Path, version: str) -> list[PurePosixPath]:
+    """Modules under `root` without the bytecode file CPython `version` looks for."""
+    name = "{}.cpython-" + version.replace(".", "") + ".pyc"
+    return [
+        PurePosixPath(path.relative_to(root).as_posix())
+        for path in sorted(root.rglob("*.py"))
+        if not (path.parent / "__pycache__" / name.format(path.stem)).is_file()
+    ]
+
+
+def leaked_paths(root: Path) -> list[PurePosixPath]:
+    """Bytecode files under `root` that record where `root` is on this machine."""
+    marks = {str(root.absolute()).encode(), str(root.resolve()).encode()}
+    return [
+        PurePosixPath(path.relative_to(root).as_posix())
+        for path in sorted(root.rglob("*.pyc"))
+        if any(mark in path.read_bytes() for mark in marks)
+    ]
+
+
+def bytecode_files(root: Path) -> int:
+    return sum(1 for path in root.rglob("*.pyc") if path.is_file())
+
+
 # ------------------------------------------------------------------ the zip
 
 
@@ -242,11 +390,15 @@ def size_report(artifact: Artifact, base: Path) -> str:
     lines = [
         f"{_shown(artifact.zip_path, base)}: {zipped} zipped "
         f"(Lambda: at most {format_size(ZIP_LIMIT)} uploaded directly)",
-        f"{_shown(artifact.directory, base)}: {unzipped} unzipped "
-        f"(Lambda: at most {format_size(UNZIPPED_LIMIT)})",
+        f"{_shown(artifact.directory, base)}: {unzipped} unzipped, "
+        f"{artifact.files} files (Lambda: at most {format_size(UNZIPPED_LIMIT)})",
         "largest: "
         + ", ".join(f"{name} {format_size(size)}" for name, size in artifact.largest),
     ]
+    if artifact.bytecode_files:
+        lines.append(f"bytecode: {artifact.bytecode_files} files, unchecked-hash")
+    else:
+        lines.append("bytecode: none (cold starts compile every module they import)")
     if artifact.binary_extensions:
         lines.append(f"compiled modules: {len(artifact.binary_extensions)}")
     else:
@@ -263,12 +415,15 @@ def _shown(path: Path, base: Path) -> str:
 # ------------------------------------------------------------------ checks
 
 
-def import_check(root: Path, modules: Sequence[str]) -> str | None:
+def import_check(
+    root: Path, modules: Sequence[str], python: str = sys.executable
+) -> str | None:
     """Imports `modules` from `root` alone in a fresh interpreter; the error if any.
 
     `-I -S` keep this project's environment out: only the standard library and
-    `root` are on the path. Meaningful only for a tree without compiled modules,
-    since those are built for the Lambda platform, not this one.
+    `root` are on the path; `-B` keeps the interpreter from writing its own
+    bytecode into the tree, which is the package. Meaningful only for a tree
+    without compiled modules, since those are built for the Lambda platform.
     """
     code = (
         "import importlib, sys\n"
@@ -277,7 +432,7 @@ def import_check(root: Path, modules: Sequence[str]) -> str | None:
         "    importlib.import_module(name)\n"
     )
     result = subprocess.run(  # noqa: S603 - our own arguments
-        [sys.executable, "-I", "-S", "-c", code, str(root), *modules],
+        [python, "-I", "-S", "-B", "-c", code, str(root), *modules],
         capture_output=True,
         text=True,
         check=False,
@@ -292,8 +447,17 @@ def import_check(root: Path, modules: Sequence[str]) -> str | None:
 # ------------------------------------------------------------------ the build
 
 
-def build(src: Path, lock: Path, build_dir: Path, install: Installer) -> Artifact:
-    """Installs the locked dependencies, adds the project, zips the lot."""
+def build(
+    src: Path,
+    lock: Path,
+    build_dir: Path,
+    install: Installer,
+    compile_tree: Compiler | None = None,
+) -> Artifact:
+    """Installs the locked dependencies, adds the project, compiles, zips the lot.
+
+    Without `compile_tree` the package has no bytecode at all.
+    """
     selection = select_sources(src)
     directory = build_dir / "lambda"
     zip_path = build_dir / "bankbot-lambda.zip"
@@ -307,6 +471,12 @@ def build(src: Path, lock: Path, build_dir: Path, install: Installer) -> Artifac
     if clashes:
         raise PackagingError(f"a dependency installs {', '.join(clashes)}")
     copy_sources(selection, directory)
+    if compile_tree:
+        compile_tree(directory)
+    leaks = leaked_paths(directory)
+    if leaks:
+        more = f" and {len(leaks) - 1} more" if len(leaks) > 1 else ""
+        raise PackagingError(f"bytecode names the build directory: {leaks[0]}{more}")
     write_zip(directory, zip_path)
 
     return Artifact(
@@ -314,34 +484,60 @@ def build(src: Path, lock: Path, build_dir: Path, install: Installer) -> Artifac
         zip_path=zip_path,
         unzipped_bytes=tree_size(directory),
         zipped_bytes=zip_path.stat().st_size,
+        files=len(archive_entries(directory)),
+        bytecode_files=bytecode_files(directory),
         binary_extensions=binary_extensions(directory),
         largest=largest_entries(directory),
     )
 
 
-def main(argv: Sequence[str] | None = None, install: Installer | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    install: Installer | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, default=ROOT / "src")
     parser.add_argument("--lock", type=Path, default=ROOT / "requirements.lock")
     parser.add_argument("--build-dir", type=Path, default=ROOT / "build")
     parser.add_argument("--python-version", default=LAMBDA_PYTHON)
     parser.add_argument("--platform", default=LAMBDA_PLATFORM)
+    parser.add_argument(
+        "--python",
+        help=f"the CPython that compiles the bytecode; else ${PYTHON_VARIABLE}",
+    )
+    parser.add_argument(
+        "--require-bytecode",
+        action="store_true",
+        help="fail instead of building without bytecode when no such CPython is found",
+    )
     args = parser.parse_args(argv)
     installer = install or pip_installer(args.python_version, args.platform)
 
     started = time.monotonic()
     try:
-        artifact = build(args.src, args.lock, args.build_dir, installer)
+        python = find_python(
+            args.python, os.environ if environ is None else environ, args.python_version
+        )
+        if python is None and args.require_bytecode:
+            raise PackagingError(
+                f"--require-bytecode, and no CPython {args.python_version} found: "
+                + how_to_give_python(args.python_version)
+            )
+        compiler = bytecode_compiler(python, args.python_version) if python else None
+        artifact = build(args.src, args.lock, args.build_dir, installer, compiler)
     except (PackagingError, subprocess.CalledProcessError) as error:
         print(f"package: {error}", file=sys.stderr)
         return 1
     print(size_report(artifact, Path.cwd()))
+    if python is None:
+        print(no_bytecode_warning(args.python_version), file=sys.stderr)
 
     if artifact.binary_extensions:
         print("import check skipped: compiled modules are for the Lambda platform")
     else:
         modules = module_names(select_sources(args.src))
-        failure = import_check(artifact.directory, modules)
+        failure = import_check(artifact.directory, modules, python or sys.executable)
         if failure:
             print(f"import check failed: {failure}", file=sys.stderr)
             return 1
