@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from adapters.connect import ConnectOperations, failure_reply, parse_call
 from adapters.logging import log_context
 from entrypoints.bootstrap import Service, current_service
@@ -18,8 +20,12 @@ class ConnectEntrypoint:
     def handle(self, event: object, context: object) -> dict[str, str]:
         call = parse_call(event)
         settings = self._service.settings
-        budget = turn_budget(
-            context, settings.connect_budget_seconds, settings.safety_margin_seconds
+        # Worked out only for a turn that waits on the bank.
+        budget = functools.partial(
+            turn_budget,
+            context,
+            settings.connect_budget_seconds,
+            settings.safety_margin_seconds,
         )
         with log_context(
             request_id=request_id(context),

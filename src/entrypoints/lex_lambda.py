@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from adapters.lex import LexDialog, failure_reply, parse_turn
@@ -20,8 +21,12 @@ class LexEntrypoint:
     def handle(self, event: object, context: object) -> dict[str, Any]:
         turn = parse_turn(event)
         settings = self._service.settings
-        budget = turn_budget(
-            context, settings.lex_budget_seconds, settings.safety_margin_seconds
+        # Worked out only for a turn that waits on the bank.
+        budget = functools.partial(
+            turn_budget,
+            context,
+            settings.lex_budget_seconds,
+            settings.safety_margin_seconds,
         )
         with log_context(
             request_id=request_id(context),

@@ -74,7 +74,7 @@ def request_id(context: object) -> str:
 
 def serve_turn(
     runner: TurnRunner,
-    budget_seconds: float,
+    budget: Callable[[], float],
     respond: Callable[[], R | Awaitable[R]],
     fail: Callable[[BaseException], R],
     outcome_of: Callable[[R], str],
@@ -84,7 +84,8 @@ def serve_turn(
     """Runs one turn; every error becomes `fail`'s reply and is logged once.
 
     `respond` gives the reply itself when the event alone decides it, or an
-    awaitable, which runs on the event loop under the budget.
+    awaitable, which runs on the event loop under the budget; the budget is
+    worked out only then.
 
     The turn's log line says whether the caller was handed to an agent: after
     an error other than a missing identity, or when `escalates` says so.
@@ -95,7 +96,8 @@ def serve_turn(
         answer = respond()
         # What `Awaitable` checks, without the cost of an ABC check per turn.
         if hasattr(answer, "__await__"):
-            reply = runner.run(lambda: cast(Awaitable[R], answer), budget_seconds)
+            work = cast(Awaitable[R], answer)
+            reply = runner.run(lambda: work, budget())
         else:
             reply = answer
     except NotAuthenticated as error:
