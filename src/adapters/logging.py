@@ -162,13 +162,14 @@ def _unchanged_by_scrubbing(payload: Mapping[str, object]) -> bool:
     True here is exact, never a guess; the test suite checks it against
     `_safe` on generated lines.
     """
-    # Exact types: a subclass (a str enum, say) may render otherwise.
+    # Exact types: a subclass (a str enum, say) may render otherwise. The
+    # set lookups come first, inline: they settle nearly every field.
     for key, value in payload.items():
-        if not _plain_name(key):
+        if key not in _PLAIN_NAMES and not _plain_name(key):
             return False
         kind = type(value)
-        if kind is str:
-            if not _unchanged_text(value):  # type: ignore[arg-type]
+        if type(value) is str:
+            if value not in _UNCHANGED and not _unchanged_text(value):
                 return False
         elif kind is int or kind is float:
             if key not in _DIGITS_KEPT and not _unchanged_text(str(value)):
@@ -178,15 +179,20 @@ def _unchanged_by_scrubbing(payload: Mapping[str, object]) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=1024)
-def _plain_name(key: str) -> bool:
-    """A field name that is neither a secret's nor changed by the scrubber."""
-    return not is_secret_key(key) and scrub(key) == key
-
-
-# Texts known to come through `scrub` unchanged; emptied when it grows large.
+# Field names known to be neither a secret's nor changed by the scrubber,
+# and texts known to come through `scrub` unchanged; each emptied when large.
+_PLAIN_NAMES: set[str] = set()
 _UNCHANGED: set[str] = set()
 _UNCHANGED_MAX = 4096
+
+
+def _plain_name(key: str) -> bool:
+    if is_secret_key(key) or scrub(key) != key:
+        return False
+    if len(_PLAIN_NAMES) >= _UNCHANGED_MAX:
+        _PLAIN_NAMES.clear()
+    _PLAIN_NAMES.add(key)
+    return True
 
 
 def _unchanged_text(text: str) -> bool:

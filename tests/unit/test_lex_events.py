@@ -13,7 +13,6 @@ from adapters.lex.responses import (
     Intent,
     InvalidReply,
     Message,
-    Slot,
     close,
     confirm_intent,
     delegate,
@@ -223,7 +222,7 @@ class TestFailureReply:
 
 
 class TestReplyBuilders:
-    intent = Intent("TransferFunds", {"TransferAmount": Slot("20")}, None, "None")
+    intent = Intent("TransferFunds", {"TransferAmount": "20"}, None, "None")
     message = Message("Shall I?", "PlainText")
 
     def test_refuse_close_with_a_state_lex_does_not_allow(self) -> None:
@@ -240,9 +239,7 @@ class TestReplyBuilders:
             elicit_slot(self.intent, "", {}, self.message)
 
     def test_elicit_slot_clears_the_slot_and_the_confirmation(self) -> None:
-        confirmed = Intent(
-            "TransferFunds", {"TransferAmount": Slot("20")}, None, "Confirmed"
-        )
+        confirmed = Intent("TransferFunds", {"TransferAmount": "20"}, None, "Confirmed")
 
         wire = to_wire(elicit_slot(confirmed, "TransferAmount", {}, self.message))
 

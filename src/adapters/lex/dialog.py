@@ -36,7 +36,6 @@ from adapters.lex.responses import (
     Intent,
     LexReply,
     Message,
-    Slot,
     close,
     confirm_intent,
     delegate,
@@ -371,12 +370,8 @@ def _credentials(turn: LexTurn) -> Credentials:
 
 def _echo(turn: LexTurn) -> Intent:
     """The turn's intent as the reply carries it back."""
-    slots = {
-        name: None if value is None else Slot(value)
-        for name, value in turn.slots.items()
-    }
     name = turn.intent_name or FALLBACK_INTENT
-    return Intent(name, slots, turn.intent_state, turn.confirmation_state)
+    return Intent(name, dict(turn.slots), turn.intent_state, turn.confirmation_state)
 
 
 def _words(turn: LexTurn) -> Messages:

@@ -27,17 +27,12 @@ MAX_MESSAGES: Final = 10
 
 
 @frozen
-class Slot:
-    """A filled slot as the reply carries it back."""
-
-    interpreted_value: str
-
-
-@frozen
 class Intent:
     name: str
-    # Every builder passes a dict of its own, so none is copied here.
-    slots: dict[str, Slot | None] = field(factory=dict)
+    # Slot name to its value, None when empty; each filled one goes on the
+    # wire as a Lex Slot object. Every builder passes a dict of its own, so
+    # none is copied here.
+    slots: dict[str, str | None] = field(factory=dict)
     state: str | None = None
     confirmation_state: str | None = None
 
@@ -153,7 +148,6 @@ def _make_converter() -> cattrs.Converter:
     # First, so that the hooks generated below find them: a slot's wire shape,
     # and optional text passed through, which the generated code then inlines
     # instead of calling a hook per field.
-    converter.register_unstructure_hook(Slot, _slot_to_wire)
     converter.register_unstructure_hook_func(_is_slot_map, _slots_to_wire)
     converter.register_unstructure_hook_func(_is_optional_text, identity)
     renames: dict[type, dict[str, Any]] = {
@@ -199,20 +193,17 @@ def _is_optional_text(kind: Any) -> bool:
 
 
 def _is_slot_map(kind: Any) -> bool:
-    return bool(kind == dict[str, Slot | None])
+    return bool(kind == dict[str, str | None])
 
 
-def _slot_to_wire(slot: Slot) -> dict[str, Any]:
-    # Lex reads a slot as a full Slot object; ours are always single values.
-    return {"shape": "Scalar", "value": {"interpretedValue": slot.interpreted_value}}
-
-
-def _slots_to_wire(slots: dict[str, Slot | None]) -> dict[str, Any]:
-    # One comprehension rather than cattrs' generic map walk with a hook per
-    # key and per value: the slot map is on every reply.
+def _slots_to_wire(slots: dict[str, str | None]) -> dict[str, Any]:
+    # Lex reads each slot as a full Slot object; ours are always single
+    # values. One comprehension rather than cattrs' generic walk over a map.
     return {
-        name: None if slot is None else _slot_to_wire(slot)
-        for name, slot in slots.items()
+        name: None
+        if value is None
+        else {"shape": "Scalar", "value": {"interpretedValue": value}}
+        for name, value in slots.items()
     }
 
 
