@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import gc
 import io
+import itertools
 import json
 import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from banking_domain.model import CustomerId
+from bench.plain import plain_handler, plain_logger
 from bench.stats import tails
 from entrypoints.bootstrap import Service, build_service
 from entrypoints.connect_lambda import ConnectEntrypoint
@@ -33,6 +35,22 @@ WARMUP = 50
 Event = dict[str, Any]
 # Builds the next event, untimed; may run handler turns of its own.
 Source = Callable[[int], Event]
+
+
+class LambdaContext:
+    """What the Lambda runtime hands each invocation: a request id, time left."""
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+        self._deadline = time.monotonic() + 10.0
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._deadline - time.monotonic()) * 1000)
+
+
+def lambda_contexts() -> Iterator[LambdaContext]:
+    """Contexts with distinct request ids, made before any clock starts."""
+    return itertools.cycle([LambdaContext() for _ in range(257)])
 
 
 class Discard(io.StringIO):
@@ -164,64 +182,25 @@ class Scenarios:
         }
 
 
-# ------------------------------------------------------------------ the plain handler
-
-_ACCOUNT_WORDS = frozenset(
-    {"checking", "chequing", "current", "savings", "saving", "credit", "credit card"}
-)
-_SORRY = (
-    "Sorry, I didn't catch that. You can ask for a balance, a transfer or a lost card."
-)
-
-
-def plain_handler(event: Any, context: object, log: io.StringIO) -> dict[str, Any]:
-    """The same dialog checks on bare dicts: read, check the slot, reply, log."""
-    started = time.perf_counter()
-    state = event.get("sessionState") or {}
-    intent = state.get("intent") or {}
-    attributes = state.get("sessionAttributes") or {}
-    slots = intent.get("slots") or {}
-    name = intent.get("name")
-
-    words = ((slots.get("AccountType") or {}).get("value") or {}).get(
-        "interpretedValue"
-    )
-    if name == "CheckBalance" and (
-        words is None or words.strip().lower() in _ACCOUNT_WORDS
-    ):
-        action = {"type": "Delegate"}
-        messages = []
-    else:
-        action = {"type": "ElicitIntent"}
-        messages = [{"contentType": "PlainText", "content": _SORRY}]
-    reply: dict[str, Any] = {
-        "sessionState": {
-            "dialogAction": action,
-            "intent": {
-                "name": name,
-                "slots": slots,
-                "state": "InProgress",
-                "confirmationState": intent.get("confirmationState", "None"),
-            },
-            "sessionAttributes": attributes,
-        },
-        "messages": messages,
-    }
-
-    line = {
-        "level": "INFO",
-        "message": "turn served",
-        "request_id": getattr(context, "aws_request_id", "local"),
-        "conversation_id": event.get("sessionId"),
-        "intent": name,
-        "outcome": action["type"],
-        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-    }
-    log.write(json.dumps(line) + "\n")
-    return reply
-
-
 # ------------------------------------------------------------------ timing
+
+
+def _timed(
+    handle: Callable[[Event], dict[str, Any]],
+    source: Source,
+    outcome: Callable[[Any], str],
+    indices: range,
+    outcomes: Counter[str],
+) -> list[float]:
+    """Microseconds per call of `handle`, the events built outside the clock."""
+    timings = []
+    for index in indices:
+        event = source(index)
+        started = time.perf_counter_ns()
+        reply = handle(event)
+        timings.append((time.perf_counter_ns() - started) / 1000)
+        outcomes[outcome(reply)] += 1
+    return timings
 
 
 def time_turns(
@@ -230,52 +209,85 @@ def time_turns(
     outcome: Callable[[Any], str],
     turns: int,
 ) -> dict[str, Any]:
-    """Microseconds per call of `handle`, the events built outside the clock."""
     for index in range(WARMUP):
         handle(source(index))
-    timings = []
     outcomes: Counter[str] = Counter()
-    for index in range(turns):
-        event = source(index)
-        started = time.perf_counter_ns()
-        reply = handle(event)
-        timings.append((time.perf_counter_ns() - started) / 1000)
-        outcomes[outcome(reply)] += 1
+    timings = _timed(handle, source, outcome, range(turns), outcomes)
     return {**tails(timings), "outcomes": dict(outcomes)}
+
+
+def compare(
+    ours: Callable[[Event], dict[str, Any]],
+    plain: Callable[[Event], dict[str, Any]],
+    source: Source,
+    turns: int,
+) -> dict[str, Any]:
+    """Both handlers on the same events, in alternating blocks.
+
+    The machine's speed drifts over a run (other processes, frequency), and
+    the ratio of two figures timed minutes apart would carry that drift.
+    Blocks of 100 turns taken in turn put both under the same conditions.
+    """
+    first = source(0)
+    if _shape(ours(first)) != _shape(plain(first)):
+        raise RuntimeError("the plain handler does not answer as bankbot does")
+    for index in range(WARMUP):
+        ours(source(index))
+        plain(source(index))
+    seen: dict[str, Counter[str]] = {"bankbot": Counter(), "plain": Counter()}
+    timings: dict[str, list[float]] = {"bankbot": [], "plain": []}
+    for block in range(0, turns, _BLOCK):
+        indices = range(block, min(block + _BLOCK, turns))
+        for name, handle in (("bankbot", ours), ("plain", plain)):
+            timings[name] += _timed(handle, source, lex_outcome, indices, seen[name])
+    results = {
+        name: {**tails(timings[name]), "outcomes": dict(seen[name])} for name in timings
+    }
+    return {
+        **results,
+        "ratio_p50": results["bankbot"]["p50"] / results["plain"]["p50"],
+    }
+
+
+_BLOCK = 100
+
+
+def _shape(reply: dict[str, Any]) -> tuple[str, str, list[str]]:
+    """What the caller gets from a reply: the action, the intent, the words."""
+    state = reply["sessionState"]
+    said = [message["content"] for message in reply.get("messages", [])]
+    intent = json.dumps(state.get("intent"), sort_keys=True)
+    return state["dialogAction"]["type"], intent, said
 
 
 def measure(turns: int) -> dict[str, Any]:
     service = sandbox_service()
     scenarios = Scenarios(service)
     results: dict[str, Any] = {"lex": {}, "connect": {}, "overhead": {}}
+    contexts = lambda_contexts()
     gc.collect()
 
     def lex(event: Event) -> dict[str, Any]:
-        return scenarios.lex.handle(event, None)
+        return scenarios.lex.handle(event, next(contexts))
 
     def connect(event: Event) -> dict[str, str]:
-        return scenarios.connect.handle(event, None)
+        return scenarios.connect.handle(event, next(contexts))
 
     for name, source in scenarios.lex_sources().items():
         results["lex"][name] = time_turns(lex, source, lex_outcome, turns)
     for name, source in scenarios.connect_sources().items():
         results["connect"][name] = time_turns(connect, source, connect_outcome, turns)
 
-    # The same no-API dialog turns through the plain-dict handler.
-    sink = Discard()
+    # The no-API dialog turns against the plain-dict handler, side by side.
+    log = plain_logger(Discard())
     lex_sources = scenarios.lex_sources()
     for name in ("CheckBalance dialog", "FallbackIntent dialog"):
-        plain = time_turns(
-            lambda event: plain_handler(event, None, sink),
+        results["overhead"][name] = compare(
+            lex,
+            lambda event: plain_handler(event, next(contexts), log),
             lex_sources[name],
-            lex_outcome,
             turns,
         )
-        results["overhead"][name] = {
-            "bankbot": results["lex"][name],
-            "plain": plain,
-            "ratio_p50": results["lex"][name]["p50"] / plain["p50"],
-        }
     service.close()
     return results
 
