@@ -35,6 +35,7 @@ import time
 from typing import Any, TextIO
 
 from adapters import messages
+from adapters.lex.events import CONFIRMATION_STATES, INTENT_STATES
 from adapters.logging import _timestamp, scrub
 from adapters.speech import Speech, to_plain_text, to_ssml
 from banking_domain.usecases import BalanceNotReported, BalanceProblem
@@ -49,17 +50,6 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _CALLER_WRITTEN = ("conversation_id", "customer_id", "intent", "invocation_source")
 _ACCOUNT_WORDS = frozenset(
     {"checking", "chequing", "current", "savings", "saving", "credit", "credit card"}
-)
-_CONFIRMATION = frozenset({"None", "Confirmed", "Denied"})
-_STATES = frozenset(
-    {
-        "Failed",
-        "Fulfilled",
-        "FulfillmentInProgress",
-        "InProgress",
-        "ReadyForFulfillment",
-        "Waiting",
-    }
 )
 
 
@@ -195,11 +185,11 @@ def plain_handler(event: Any, context: object, log: logging.Logger) -> Event:
         if _text(slot_name, "slot name", problems) is not None
     }
     confirmation = intent.get("confirmationState") or "None"
-    if confirmation not in _CONFIRMATION:
+    if confirmation not in CONFIRMATION_STATES:
         problems.append("confirmationState unknown")
         confirmation = "None"
     intent_state = intent.get("state")
-    if intent_state is not None and intent_state not in _STATES:
+    if intent_state is not None and intent_state not in INTENT_STATES:
         problems.append("intent state unknown")
         intent_state = None
     attributes = _attributes(state.get("sessionAttributes"), problems)

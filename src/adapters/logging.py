@@ -189,10 +189,7 @@ _UNCHANGED_MAX = 4096
 def _plain_name(key: str) -> bool:
     if is_secret_key(key) or scrub(key) != key:
         return False
-    if len(_PLAIN_NAMES) >= _UNCHANGED_MAX:
-        _PLAIN_NAMES.clear()
-    _PLAIN_NAMES.add(key)
-    return True
+    return _remember(_PLAIN_NAMES, key)
 
 
 def _unchanged_text(text: str) -> bool:
@@ -203,9 +200,13 @@ def _unchanged_text(text: str) -> bool:
         return True
     if _suspect(text) and scrub(text) != text:
         return False
-    if len(_UNCHANGED) >= _UNCHANGED_MAX:
-        _UNCHANGED.clear()
-    _UNCHANGED.add(text)
+    return _remember(_UNCHANGED, text)
+
+
+def _remember(known: set[str], text: str) -> bool:
+    if len(known) >= _UNCHANGED_MAX:
+        known.clear()
+    known.add(text)
     return True
 
 

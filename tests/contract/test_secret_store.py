@@ -402,26 +402,21 @@ def flaky(proxy_server: ServedApp, moto: Moto) -> Callable[..., tuple[FlakyProxy
 
 
 class TestSsmSecretStoreRetries:
-    async def test_retries_once_when_throttled(
-        self, ssm: SsmStores, flaky: Callable[..., tuple[FlakyProxy, str]]
+    @pytest.mark.parametrize(
+        "failure", [THROTTLED, UNAVAILABLE], ids=["throttled", "server error"]
+    )
+    async def test_retries_once_after_a_passing_failure(
+        self,
+        ssm: SsmStores,
+        flaky: Callable[..., tuple[FlakyProxy, str]],
+        failure: Any,
     ) -> None:
-        proxy, url = flaky(THROTTLED)
+        proxy, url = flaky(failure)
         store = ssm.build(ssm.moto.put(VALUES), url)
 
         value = await store.get("signing-key")
 
         assert value == VALUES["signing-key"]
-        assert proxy.requests == 2
-
-    async def test_retries_once_after_a_server_error(
-        self, ssm: SsmStores, flaky: Callable[..., tuple[FlakyProxy, str]]
-    ) -> None:
-        proxy, url = flaky(UNAVAILABLE)
-        store = ssm.build(ssm.moto.put(VALUES), url)
-
-        value = await store.get("bank-api-key")
-
-        assert value == VALUES["bank-api-key"]
         assert proxy.requests == 2
 
     async def test_gives_up_after_the_second_attempt(
