@@ -259,6 +259,21 @@ def markdown(results: dict[str, Any], rows: list[Row]) -> str:
     return "\n".join(lines) + "\n"
 
 
+README = ROOT / "README.md"
+_START, _END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def quote_in_readme(results: dict[str, Any], rows: list[Row]) -> None:
+    """Puts the machine and the table between the README's two bench markers."""
+    text = README.read_text(encoding="utf-8")
+    head, start, rest = text.partition(_START)
+    _, end, tail = rest.partition(_END)
+    if not (start and end):
+        raise RuntimeError("README.md lacks the bench markers")
+    body = "\n".join(markdown(results, rows).splitlines()[4:])
+    README.write_text(f"{head}{start}\n{body}\n{end}{tail}", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
     parser.add_argument("--runs", type=int, default=12, help="cold starts each")
@@ -284,8 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     print(text_table(rows))
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     REPORT.write_text(markdown(results, rows))
+    quote_in_readme(results, rows)
     print(
-        f"\n{time.perf_counter() - started:.0f} s; wrote {RESULTS.name}, docs/bench.md"
+        f"\n{time.perf_counter() - started:.0f} s; wrote {RESULTS.name}, "
+        "docs/bench.md and the README's table"
     )
     return 0
 
