@@ -204,6 +204,8 @@ def _messages(locale: str) -> Messages:
     return Messages(locales.load(locale))
 
 
+# Keyed by the locale as the event spells it: a few spellings recur.
+@functools.lru_cache(maxsize=64)
 def for_locale(locale: str | None) -> Messages:
     """The bot's words in `locale` (``es_US``, ``es-US``...); English if unknown."""
     return _messages(locales.locale_id(locale))

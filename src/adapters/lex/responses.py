@@ -149,6 +149,7 @@ def _make_converter() -> cattrs.Converter:
     # and optional text passed through, which the generated code then inlines
     # instead of calling a hook per field.
     converter.register_unstructure_hook_func(_is_slot_map, _slots_to_wire)
+    converter.register_unstructure_hook_func(_is_messages, _messages_to_wire)
     converter.register_unstructure_hook_func(_is_optional_text, identity)
     renames: dict[type, dict[str, Any]] = {
         Intent: {
@@ -190,6 +191,17 @@ def _is_optional_intent(kind: Any) -> bool:
 
 def _is_optional_text(kind: Any) -> bool:
     return bool(kind == str | None)
+
+
+def _is_messages(kind: Any) -> bool:
+    return bool(kind == tuple[Message, ...])
+
+
+def _messages_to_wire(messages: tuple[Message, ...]) -> list[dict[str, str]]:
+    return [
+        {"content": message.content, "contentType": message.content_type}
+        for message in messages
+    ]
 
 
 def _is_slot_map(kind: Any) -> bool:
