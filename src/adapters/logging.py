@@ -82,7 +82,6 @@ _SECRET_ASSIGNMENT = re.compile(
 # What the three rewrites above look for, as cheap hints: nearly every logged
 # value is a short word or id with none of them, and is returned as it is.
 _FIVE_DIGITS = re.compile(r"\d{5}")
-# In lower case; one of them is in every field name `is_secret_key` refuses.
 # ASCII digits read as "0", so that a run of five is one substring search.
 _DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -126,7 +125,9 @@ def _has_five_digits(text: str) -> bool:
 
 
 def _has_secret_word(text: str) -> bool:
-    # Spelled out: a generator over the words costs as much as the searches.
+    # One of these is in every field name `is_secret_key` refuses, and in
+    # every secret assignment. Spelled out: a generator over the words costs
+    # as much as the searches.
     lowered = text.lower()
     return (
         "key" in lowered
@@ -167,14 +168,13 @@ def _unchanged_by_scrubbing(payload: Mapping[str, object]) -> bool:
     for key, value in payload.items():
         if key not in _PLAIN_NAMES and not _plain_name(key):
             return False
-        kind = type(value)
         if type(value) is str:
             if value not in _UNCHANGED and not _unchanged_text(value):
                 return False
-        elif kind is int or kind is float:
+        elif type(value) is int or type(value) is float:
             if key not in _DIGITS_KEPT and not _unchanged_text(str(value)):
                 return False
-        elif value is not None and kind is not bool:
+        elif value is not None and type(value) is not bool:
             return False
     return True
 
